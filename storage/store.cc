@@ -116,7 +116,7 @@ absl::Status Store::Put(Cf cf, std::string_view key, std::string_view value) {
   return Write(b);
 }
 
-absl::Status Store::Write(const Batch& batch) {
+absl::Status Store::Write(const Batch& batch, bool sync) {
   rocksdb::WriteBatch wb;
   for (const auto& op : batch.ops_) {
     auto* h = handles_[static_cast<int>(op.cf)];
@@ -127,7 +127,7 @@ absl::Status Store::Write(const Batch& batch) {
     }
   }
   rocksdb::WriteOptions wo;
-  wo.sync = durability_ == Durability::kSync;
+  wo.sync = sync && durability_ == Durability::kSync;
   return FromRocks(db_->Write(wo, &wb), "writing batch");
 }
 

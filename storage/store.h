@@ -82,8 +82,9 @@ class Store {
   // NOT_FOUND when the key is absent.
   absl::StatusOr<std::string> Get(Cf cf, std::string_view key) const;
   absl::Status Put(Cf cf, std::string_view key, std::string_view value);
-  // Applies the batch atomically; synced unless the store was opened with kAsync.
-  absl::Status Write(const Batch& batch);
+  // Applies the batch atomically; synced unless the store was opened with kAsync or `sync`
+  // is false (for writes whose loss in a crash is harmless, e.g. deleting a done task).
+  absl::Status Write(const Batch& batch, bool sync = true);
 
   // Calls fn(key, value) for keys in [start, end) in order (end empty: to the end of the
   // column family) until fn returns false or `limit` rows were visited (0: no limit).

@@ -1,0 +1,44 @@
+// MatchingClient: the narrow interface through which history hands tasks to task queues and
+// the frontend takes them out for polling workers. In a cluster the same calls cross the
+// network; on one node MatchingEngine implements it in-process.
+//
+// Thread safety: implementations are thread-safe.
+#ifndef WEFT_SERVER_MATCHING_MATCHING_CLIENT_H_
+#define WEFT_SERVER_MATCHING_MATCHING_CLIENT_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "weft/internal/persistence.pb.h"
+
+namespace weft::matching {
+
+struct TaskQueueId {
+  std::string namespace_id;
+  std::string name;
+  internal::TaskKind kind = internal::TASK_KIND_UNSPECIFIED;
+
+  bool operator==(const TaskQueueId&) const = default;
+};
+
+class MatchingClient {
+ public:
+  virtual ~MatchingClient() = default;
+
+  // Offers a task to the queue: handed straight to a waiting poller (sync match) or written
+  // to the queue's durable backlog. Returns once one of the two happened.
+  virtual absl::Status AddTask(const TaskQueueId& queue, const internal::BacklogTask& task) = 0;
+
+  // Waits until a task is available, `deadline` passes (returns nullopt), or `cancelled`
+  // returns true (checked about every 200 ms; returns CANCELLED).
+  virtual absl::StatusOr<std::optional<internal::BacklogTask>> PollTask(
+      const TaskQueueId& queue, absl::Time deadline, const std::function<bool()>& cancelled) = 0;
+};
+
+}  // namespace weft::matching
+
+#endif  // WEFT_SERVER_MATCHING_MATCHING_CLIENT_H_

@@ -1,0 +1,72 @@
+// MatchingEngine: the single-node task-queue service (DESIGN.md section 5).
+//
+// Each (namespace, queue, kind) has a list of waiting pollers and a FIFO backlog. A task
+// offered while a poller waits is handed over in memory (sync match, nothing written);
+// otherwise it is written to the `task_queues` column family and kept in memory until polled.
+// Delivery is at-least-once: a task can be delivered again after a crash, and history's
+// "already started" check makes the duplicate harmless.
+//
+// Thread safety: thread-safe. Ownership: borrows the Store and Metrics (may be null).
+#ifndef WEFT_SERVER_MATCHING_MATCHING_ENGINE_H_
+#define WEFT_SERVER_MATCHING_MATCHING_ENGINE_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <tuple>
+
+#include "server/common/metrics.h"
+#include "server/matching/matching_client.h"
+#include "storage/store.h"
+
+namespace weft::matching {
+
+class MatchingEngine : public MatchingClient {
+ public:
+  MatchingEngine(storage::Store* store, Metrics* metrics);
+  ~MatchingEngine() override;
+
+  // Loads every backlog from storage. Call once before serving.
+  absl::Status Recover();
+  // Wakes every waiting poller with an empty answer; later polls return UNAVAILABLE.
+  void Shutdown();
+
+  absl::Status AddTask(const TaskQueueId& queue, const internal::BacklogTask& task) override;
+  absl::StatusOr<std::optional<internal::BacklogTask>> PollTask(
+      const TaskQueueId& queue, absl::Time deadline,
+      const std::function<bool()>& cancelled) override;
+
+  // Backlog length (tasks written to storage and not yet polled).
+  size_t BacklogSize(const TaskQueueId& queue);
+
+ private:
+  struct Waiter {
+    std::optional<internal::BacklogTask> task;
+    bool woken = false;
+    std::condition_variable cv;
+  };
+  struct Queue {
+    std::deque<std::pair<uint64_t, internal::BacklogTask>> backlog;  // guarded by mu_
+    std::list<Waiter*> waiters;                                      // guarded by mu_
+  };
+  using Key = std::tuple<std::string, std::string, int>;
+
+  Queue& GetQueue(const TaskQueueId& id);  // requires mu_
+  std::string BacklogKey(const TaskQueueId& id, uint64_t task_id) const;
+  void ReportBacklog(const TaskQueueId& id, const Queue& q);  // requires mu_
+
+  storage::Store* const store_;
+  Metrics* const metrics_;
+  std::mutex mu_;
+  std::map<Key, std::unique_ptr<Queue>> queues_;  // guarded by mu_
+  bool shutdown_ = false;                         // guarded by mu_
+  std::atomic<uint64_t> next_task_id_{1};
+};
+
+}  // namespace weft::matching
+
+#endif  // WEFT_SERVER_MATCHING_MATCHING_ENGINE_H_
