@@ -1,0 +1,32 @@
+// Registration of the `weft` subcommands on a CLI11 app.
+//
+// Each leaf subcommand (e.g. `workflow start`) is returned as a Command: its CLI11 app, which
+// CLI11 fills in during parsing, and the function that runs it afterwards. Options are
+// parsed into storage the run function owns, so a Command stays valid after Add*() returns.
+//
+// Thread safety: not thread-safe; build and run the commands on one thread.
+#ifndef WEFT_CLI_COMMANDS_H_
+#define WEFT_CLI_COMMANDS_H_
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <vector>
+
+#include "cli/command_env.h"
+
+namespace weft::cli {
+
+struct Command {
+  CLI::App* app;                        // owned by the root app
+  std::function<int(CommandEnv&)> run;  // returns the process exit code
+};
+
+// `weft namespace create|describe|list`.
+void AddNamespaceCommands(CLI::App& root, std::vector<Command>& commands);
+
+// `weft workflow start|result|describe|list|history|signal|cancel|terminate`.
+void AddWorkflowCommands(CLI::App& root, std::vector<Command>& commands);
+
+}  // namespace weft::cli
+
+#endif  // WEFT_CLI_COMMANDS_H_

@@ -1,0 +1,363 @@
+// `weft workflow ...`: start workflows, wait for their results, inspect, signal, cancel and
+// terminate them.
+#include <algorithm>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "cli/commands.h"
+#include "cli/duration.h"
+#include "cli/event_summary.h"
+#include "cli/exit_codes.h"
+#include "cli/names.h"
+#include "cli/output_format.h"
+#include "cli/payload_json.h"
+#include "cli/uuid.h"
+#include "cli/workflow_result.h"
+
+namespace weft::cli {
+namespace {
+
+using Stub = ServiceClient::Stub;
+
+constexpr int kListPageSize = 100;
+
+// --workflow-id and --run-id, shared by the commands that address one execution.
+struct ExecutionArgs {
+  std::string workflow_id;
+  std::string run_id;
+
+  api::v1::WorkflowExecution ToProto() const {
+    api::v1::WorkflowExecution execution;
+    execution.set_workflow_id(workflow_id);
+    execution.set_run_id(run_id);
+    return execution;
+  }
+};
+
+void AddExecutionOptions(CLI::App* app, ExecutionArgs& args) {
+  app->add_option("-w,--workflow-id", args.workflow_id, "Workflow id")->required();
+  app->add_option("-r,--run-id", args.run_id, "Run id (default: the current or latest run)");
+}
+
+// A repeatable option holding one JSON text per occurrence. CLI11 would otherwise split a
+// JSON array such as [1,2] into several values, or let one --input swallow later words.
+CLI::Option* AddJsonOption(CLI::App* app, const std::string& name, std::vector<std::string>& into,
+                           const std::string& help) {
+  return app->add_option(name, into, help)->allow_extra_args(false)->delimiter('\0');
+}
+
+// ---- start ----
+
+struct StartArgs {
+  std::string task_queue;
+  std::string type;
+  std::string workflow_id;
+  std::vector<std::string> inputs;
+  std::string execution_timeout;
+  std::string run_timeout;
+  std::string task_timeout;
+  std::string id_reuse_policy;
+};
+
+// Sets `*field` from the duration flag `flag` when it was given.
+absl::Status SetDuration(absl::string_view flag, const std::string& text,
+                         google::protobuf::Duration* field) {
+  if (text.empty()) return absl::OkStatus();
+  absl::StatusOr<absl::Duration> d = ParseDurationFlag(flag, text);
+  if (!d.ok()) return d.status();
+  *field = ToProtoDuration(*d);
+  return absl::OkStatus();
+}
+
+int RunStart(const StartArgs& args, CommandEnv& env) {
+  api::v1::StartWorkflowExecutionRequest request;
+  request.set_namespace_(env.options().ns);
+  request.set_workflow_id(args.workflow_id.empty() ? NewUuidV4() : args.workflow_id);
+  request.mutable_workflow_type()->set_name(args.type);
+  request.mutable_task_queue()->set_name(args.task_queue);
+  request.set_identity(env.identity());
+  request.set_request_id(NewUuidV4());
+  absl::StatusOr<api::v1::Payloads> input = JsonToPayloads(args.inputs, "--input");
+  if (!input.ok()) return env.Fail(input.status());
+  if (input->payloads_size() > 0) *request.mutable_input() = *std::move(input);
+  for (absl::Status s : {
+           SetDuration("--execution-timeout", args.execution_timeout,
+                       request.mutable_workflow_execution_timeout()),
+           SetDuration("--run-timeout", args.run_timeout, request.mutable_workflow_run_timeout()),
+           SetDuration("--task-timeout", args.task_timeout,
+                       request.mutable_workflow_task_timeout()),
+       }) {
+    if (!s.ok()) return env.Fail(s);
+  }
+  if (!args.id_reuse_policy.empty()) {
+    auto policy = ParseIdReusePolicyFlag(args.id_reuse_policy);
+    if (!policy.ok()) return env.Fail(policy.status());
+    request.set_workflow_id_reuse_policy(*policy);
+  }
+  auto response = env.client().Call(&Stub::StartWorkflowExecution, request);
+  if (!response.ok()) return env.Fail(response.status());
+  if (env.json()) {
+    nlohmann::json out = {{"workflow_id", request.workflow_id()}, {"run_id", response->run_id()}};
+    env.out() << out.dump() << "\n";
+  } else {
+    env.out() << "workflow_id=" << request.workflow_id() << " run_id=" << response->run_id()
+              << "\n";
+  }
+  return kExitOk;
+}
+
+// ---- result ----
+
+struct ResultArgs {
+  ExecutionArgs execution;
+  std::string timeout;
+};
+
+int RunResult(const ResultArgs& args, CommandEnv& env) {
+  absl::Duration timeout = absl::InfiniteDuration();
+  if (!args.timeout.empty()) {
+    absl::StatusOr<absl::Duration> d = ParseDurationFlag("--timeout", args.timeout);
+    if (!d.ok()) return env.Fail(d.status());
+    timeout = *d;
+  }
+  auto close_event =
+      WaitForCloseEvent(env.client(), env.options().ns, args.execution.ToProto(), timeout);
+  if (!close_event.ok()) return env.Fail(close_event.status());
+  if (!close_event->has_value()) {
+    env.err() << "weft: workflow \"" << args.execution.workflow_id << "\" did not close within "
+              << args.timeout << " (--timeout)\n";
+    return kExitWaitTimedOut;
+  }
+  const CloseOutcome outcome = DescribeCloseEvent(**close_event, args.execution.workflow_id);
+  env.out() << outcome.stdout_text;
+  env.err() << outcome.stderr_text;
+  return outcome.exit_code;
+}
+
+// ---- describe ----
+
+int RunDescribe(const ExecutionArgs& args, CommandEnv& env) {
+  api::v1::DescribeWorkflowExecutionRequest request;
+  request.set_namespace_(env.options().ns);
+  *request.mutable_execution() = args.ToProto();
+  auto response = env.client().Call(&Stub::DescribeWorkflowExecution, request);
+  if (!response.ok()) return env.Fail(response.status());
+  if (env.json()) return env.PrintJson(*response);
+  env.out() << FormatWorkflowDescription(*response);
+  return kExitOk;
+}
+
+// ---- list ----
+
+struct ListArgs {
+  std::string status;
+  std::string type;
+  int limit = 0;
+};
+
+int RunList(const ListArgs& args, CommandEnv& env) {
+  api::v1::ListWorkflowExecutionsRequest request;
+  request.set_namespace_(env.options().ns);
+  request.set_workflow_type(args.type);
+  if (!args.status.empty()) {
+    auto status = ParseStatusFlag(args.status);
+    if (!status.ok()) return env.Fail(status.status());
+    request.set_status(*status);
+  }
+  if (args.limit < 0) return env.Fail(absl::InvalidArgumentError("--limit must be positive"));
+  api::v1::ListWorkflowExecutionsResponse all;
+  do {
+    int page_size = kListPageSize;
+    if (args.limit > 0) page_size = std::min(page_size, args.limit - all.executions_size());
+    request.set_page_size(page_size);
+    auto page = env.client().Call(&Stub::ListWorkflowExecutions, request);
+    if (!page.ok()) return env.Fail(page.status());
+    for (auto& e : *page->mutable_executions()) {
+      if (args.limit > 0 && all.executions_size() >= args.limit) break;
+      *all.add_executions() = std::move(e);
+    }
+    request.set_next_page_token(page->next_page_token());
+  } while (!request.next_page_token().empty() &&
+           (args.limit == 0 || all.executions_size() < args.limit));
+  if (env.json()) return env.PrintJson(all);
+  env.out() << FormatWorkflowTable(all.executions());
+  return kExitOk;
+}
+
+// ---- history ----
+
+int RunHistory(const ExecutionArgs& args, CommandEnv& env) {
+  api::v1::GetWorkflowExecutionHistoryRequest request;
+  request.set_namespace_(env.options().ns);
+  *request.mutable_execution() = args.ToProto();
+  api::v1::History all;  // only filled for JSON; text streams page by page
+  do {
+    auto page = env.client().Call(&Stub::GetWorkflowExecutionHistory, request);
+    if (!page.ok()) return env.Fail(page.status());
+    for (auto& event : *page->mutable_history()->mutable_events()) {
+      if (env.json()) {
+        *all.add_events() = std::move(event);
+      } else {
+        env.out() << FormatEventLine(event) << "\n";
+      }
+    }
+    request.set_next_page_token(page->next_page_token());
+  } while (!request.next_page_token().empty());
+  if (env.json()) return env.PrintJson(all);
+  return kExitOk;
+}
+
+// ---- signal, cancel, terminate ----
+
+struct SignalArgs {
+  ExecutionArgs execution;
+  std::string name;
+  std::vector<std::string> inputs;
+};
+
+int RunSignal(const SignalArgs& args, CommandEnv& env) {
+  api::v1::SignalWorkflowExecutionRequest request;
+  request.set_namespace_(env.options().ns);
+  *request.mutable_workflow_execution() = args.execution.ToProto();
+  request.set_signal_name(args.name);
+  absl::StatusOr<api::v1::Payloads> input = JsonToPayloads(args.inputs, "--input");
+  if (!input.ok()) return env.Fail(input.status());
+  if (input->payloads_size() > 0) *request.mutable_input() = *std::move(input);
+  request.set_identity(env.identity());
+  request.set_request_id(NewUuidV4());
+  auto response = env.client().Call(&Stub::SignalWorkflowExecution, request);
+  if (!response.ok()) return env.Fail(response.status());
+  if (env.json()) return env.PrintJson(*response);
+  env.out() << "signal \"" << args.name << "\" sent to workflow \"" << args.execution.workflow_id
+            << "\"\n";
+  return kExitOk;
+}
+
+struct ReasonArgs {
+  ExecutionArgs execution;
+  std::string reason;
+};
+
+int RunCancel(const ReasonArgs& args, CommandEnv& env) {
+  api::v1::RequestCancelWorkflowExecutionRequest request;
+  request.set_namespace_(env.options().ns);
+  *request.mutable_workflow_execution() = args.execution.ToProto();
+  request.set_identity(env.identity());
+  request.set_request_id(NewUuidV4());
+  request.set_reason(args.reason);
+  auto response = env.client().Call(&Stub::RequestCancelWorkflowExecution, request);
+  if (!response.ok()) return env.Fail(response.status());
+  if (env.json()) return env.PrintJson(*response);
+  env.out() << "cancellation requested for workflow \"" << args.execution.workflow_id << "\"\n";
+  return kExitOk;
+}
+
+int RunTerminate(const ReasonArgs& args, CommandEnv& env) {
+  api::v1::TerminateWorkflowExecutionRequest request;
+  request.set_namespace_(env.options().ns);
+  *request.mutable_workflow_execution() = args.execution.ToProto();
+  request.set_reason(args.reason);
+  request.set_identity(env.identity());
+  auto response = env.client().Call(&Stub::TerminateWorkflowExecution, request);
+  if (!response.ok()) return env.Fail(response.status());
+  if (env.json()) return env.PrintJson(*response);
+  env.out() << "workflow \"" << args.execution.workflow_id << "\" terminated\n";
+  return kExitOk;
+}
+
+constexpr char kResultFooter[] =
+    "Prints the result as JSON on stdout (no payload: null; several payloads: a JSON array).\n"
+    "Exit codes:\n"
+    "  0  the workflow completed; its result is on stdout\n"
+    "  1  the workflow failed, was canceled, was terminated or timed out; why is on stderr\n"
+    "  2  --timeout passed before the workflow closed\n"
+    "  3  the command failed (bad arguments, workflow not found, server unreachable, ...)";
+
+}  // namespace
+
+void AddWorkflowCommands(CLI::App& root, std::vector<Command>& commands) {
+  CLI::App* wf = root.add_subcommand("workflow", "Start, inspect and control workflows");
+  wf->require_subcommand(1);
+
+  {
+    auto args = std::make_shared<StartArgs>();
+    CLI::App* cmd = wf->add_subcommand("start", "Start a workflow; prints its workflow and run id");
+    cmd->add_option("-q,--task-queue", args->task_queue, "Task queue its workers poll")->required();
+    cmd->add_option("-t,--type", args->type, "Workflow type name")->required();
+    cmd->add_option("-w,--workflow-id", args->workflow_id, "Workflow id (default: a random UUID)");
+    AddJsonOption(cmd, "-i,--input", args->inputs,
+                  "One argument as JSON text, e.g. '\"world\"' or '{\"n\":1}'; repeat for more");
+    cmd->add_option("--execution-timeout", args->execution_timeout,
+                    "Limit on the whole execution including retries, e.g. 1h");
+    cmd->add_option("--run-timeout", args->run_timeout, "Limit on one run, e.g. 30m");
+    cmd->add_option("--task-timeout", args->task_timeout,
+                    "Limit on one workflow task (server default: 10s)");
+    cmd->add_option("--id-reuse-policy", args->id_reuse_policy,
+                    "Whether a closed workflow's id may be reused")
+        ->check(CLI::IsMember(IdReusePolicyFlagValues()));
+    commands.push_back({cmd, [args](CommandEnv& env) { return RunStart(*args, env); }});
+  }
+  {
+    auto args = std::make_shared<ResultArgs>();
+    CLI::App* cmd =
+        wf->add_subcommand("result", "Wait for a workflow to close and print its result");
+    AddExecutionOptions(cmd, args->execution);
+    cmd->add_option("--timeout", args->timeout,
+                    "Give up after this long, e.g. 5m (default: wait forever)");
+    cmd->footer(kResultFooter);
+    commands.push_back({cmd, [args](CommandEnv& env) { return RunResult(*args, env); }});
+  }
+  {
+    auto args = std::make_shared<ExecutionArgs>();
+    CLI::App* cmd = wf->add_subcommand(
+        "describe", "Show a workflow's status, pending activities and pending timers");
+    AddExecutionOptions(cmd, *args);
+    commands.push_back({cmd, [args](CommandEnv& env) { return RunDescribe(*args, env); }});
+  }
+  {
+    auto args = std::make_shared<ListArgs>();
+    CLI::App* cmd = wf->add_subcommand("list", "List workflows, newest first");
+    cmd->add_option("--status", args->status, "Only workflows with this status")
+        ->check(CLI::IsMember(StatusFlagValues()));
+    cmd->add_option("-t,--type", args->type, "Only workflows of this type");
+    cmd->add_option("--limit", args->limit, "Show at most this many (default: all)")
+        ->check(CLI::PositiveNumber);
+    commands.push_back({cmd, [args](CommandEnv& env) { return RunList(*args, env); }});
+  }
+  {
+    auto args = std::make_shared<ExecutionArgs>();
+    CLI::App* cmd = wf->add_subcommand("history", "Print a run's events, one per line");
+    AddExecutionOptions(cmd, *args);
+    commands.push_back({cmd, [args](CommandEnv& env) { return RunHistory(*args, env); }});
+  }
+  {
+    auto args = std::make_shared<SignalArgs>();
+    CLI::App* cmd = wf->add_subcommand("signal", "Send a signal to a running workflow");
+    AddExecutionOptions(cmd, args->execution);
+    cmd->add_option("--name", args->name, "Signal name")->required();
+    AddJsonOption(cmd, "-i,--input", args->inputs,
+                  "One signal argument as JSON text; repeat for more");
+    commands.push_back({cmd, [args](CommandEnv& env) { return RunSignal(*args, env); }});
+  }
+  {
+    auto args = std::make_shared<ReasonArgs>();
+    CLI::App* cmd = wf->add_subcommand(
+        "cancel", "Ask a workflow to cancel (it decides how; see `terminate` to force)");
+    AddExecutionOptions(cmd, args->execution);
+    cmd->add_option("--reason", args->reason, "Why, recorded in the history");
+    commands.push_back({cmd, [args](CommandEnv& env) { return RunCancel(*args, env); }});
+  }
+  {
+    auto args = std::make_shared<ReasonArgs>();
+    CLI::App* cmd =
+        wf->add_subcommand("terminate", "Stop a workflow at once, without running any of its code");
+    AddExecutionOptions(cmd, args->execution);
+    cmd->add_option("--reason", args->reason, "Why, recorded in the history")->required();
+    commands.push_back({cmd, [args](CommandEnv& env) { return RunTerminate(*args, env); }});
+  }
+}
+
+}  // namespace weft::cli
