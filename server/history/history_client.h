@@ -1,0 +1,78 @@
+// HistoryClient: the narrow interface through which the frontend reaches the history
+// service. On one node HistoryEngine implements it in-process; in a cluster the same calls
+// go to the node that owns the workflow's shard.
+//
+// Requests have been authenticated and validated by the frontend, and the namespace
+// resolved. Errors follow absl's codes: NOT_FOUND (no such run, or a task that is no longer
+// current), ALREADY_EXISTS (id-reuse policy), FAILED_PRECONDITION (the run is closed),
+// INVALID_ARGUMENT (a command that does not fit the state), UNAVAILABLE (storage trouble:
+// retry).
+//
+// Thread safety: implementations are thread-safe.
+#ifndef WEFT_SERVER_HISTORY_HISTORY_CLIENT_H_
+#define WEFT_SERVER_HISTORY_HISTORY_CLIENT_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "weft/api/v1/workflow_service.pb.h"
+#include "weft/internal/persistence.pb.h"
+
+namespace weft::history {
+
+struct NamespaceRef {
+  std::string id;
+  std::string name;
+};
+
+class HistoryClient {
+ public:
+  virtual ~HistoryClient() = default;
+
+  // Starts a run. With `signal` set (signal-with-start) the signal is delivered to the
+  // running run if there is one, else recorded right after the new run's start event.
+  virtual absl::StatusOr<api::v1::StartWorkflowExecutionResponse> StartWorkflowExecution(
+      const NamespaceRef& ns, const api::v1::StartWorkflowExecutionRequest& request,
+      const api::v1::SignalWithStartWorkflowExecutionRequest* signal) = 0;
+
+  // Pages through a run's history; with wait_new_event set, waits until `deadline` for new
+  // events (or the close event).
+  virtual absl::StatusOr<api::v1::GetWorkflowExecutionHistoryResponse> GetWorkflowExecutionHistory(
+      const NamespaceRef& ns, const api::v1::GetWorkflowExecutionHistoryRequest& request,
+      absl::Time deadline) = 0;
+  virtual absl::StatusOr<api::v1::DescribeWorkflowExecutionResponse> DescribeWorkflowExecution(
+      const NamespaceRef& ns, const api::v1::WorkflowExecution& execution) = 0;
+  virtual absl::StatusOr<api::v1::ListWorkflowExecutionsResponse> ListWorkflowExecutions(
+      const NamespaceRef& ns, const api::v1::ListWorkflowExecutionsRequest& request) = 0;
+  virtual absl::Status SignalWorkflowExecution(
+      const NamespaceRef& ns, const api::v1::SignalWorkflowExecutionRequest& request) = 0;
+  virtual absl::Status RequestCancelWorkflowExecution(
+      const NamespaceRef& ns, const api::v1::RequestCancelWorkflowExecutionRequest& request) = 0;
+  virtual absl::Status TerminateWorkflowExecution(
+      const NamespaceRef& ns, const api::v1::TerminateWorkflowExecutionRequest& request) = 0;
+
+  // Called by the frontend for a task matching handed to a poller. NOT_FOUND means the task
+  // is stale (already started, or the run moved on): drop it and poll again.
+  virtual absl::StatusOr<api::v1::PollWorkflowTaskQueueResponse> RecordWorkflowTaskStarted(
+      const NamespaceRef& ns, const internal::BacklogTask& task, const std::string& identity) = 0;
+  virtual absl::StatusOr<api::v1::PollActivityTaskQueueResponse> RecordActivityTaskStarted(
+      const NamespaceRef& ns, const internal::BacklogTask& task, const std::string& identity) = 0;
+
+  virtual absl::Status RespondWorkflowTaskCompleted(
+      const NamespaceRef& ns, const api::v1::RespondWorkflowTaskCompletedRequest& request) = 0;
+  virtual absl::Status RespondWorkflowTaskFailed(
+      const NamespaceRef& ns, const api::v1::RespondWorkflowTaskFailedRequest& request) = 0;
+  virtual absl::StatusOr<api::v1::RecordActivityTaskHeartbeatResponse> RecordActivityTaskHeartbeat(
+      const NamespaceRef& ns, const api::v1::RecordActivityTaskHeartbeatRequest& request) = 0;
+  virtual absl::Status RespondActivityTaskCompleted(
+      const NamespaceRef& ns, const api::v1::RespondActivityTaskCompletedRequest& request) = 0;
+  virtual absl::Status RespondActivityTaskFailed(
+      const NamespaceRef& ns, const api::v1::RespondActivityTaskFailedRequest& request) = 0;
+  virtual absl::Status RespondActivityTaskCanceled(
+      const NamespaceRef& ns, const api::v1::RespondActivityTaskCanceledRequest& request) = 0;
+};
+
+}  // namespace weft::history
+
+#endif  // WEFT_SERVER_HISTORY_HISTORY_CLIENT_H_

@@ -1,0 +1,602 @@
+#include "server/history/history_engine.h"
+
+#include <algorithm>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "server/common/ids.h"
+#include "server/common/proto_time.h"
+#include "server/history/keys.h"
+#include "storage/key_codec.h"
+
+namespace weft::history {
+
+using api::v1::EventType;
+using api::v1::WorkflowExecutionStatus;
+
+namespace {
+
+constexpr int kMaxSignalRequestIds = 100;
+
+std::string OutcomeName(WorkflowExecutionStatus s) {
+  switch (s) {
+    case api::v1::WORKFLOW_EXECUTION_STATUS_COMPLETED:
+      return "completed";
+    case api::v1::WORKFLOW_EXECUTION_STATUS_FAILED:
+      return "failed";
+    case api::v1::WORKFLOW_EXECUTION_STATUS_CANCELED:
+      return "canceled";
+    case api::v1::WORKFLOW_EXECUTION_STATUS_TERMINATED:
+      return "terminated";
+    case api::v1::WORKFLOW_EXECUTION_STATUS_TIMED_OUT:
+      return "timed_out";
+    default:
+      return "unknown";
+  }
+}
+
+bool IsRunning(const internal::MutableState& ms) {
+  return ms.status() == api::v1::WORKFLOW_EXECUTION_STATUS_RUNNING;
+}
+
+absl::Status NotFoundRun(const std::string& ns, const std::string& wf, const std::string& run) {
+  return absl::NotFoundError(absl::StrCat("workflow execution not found: workflow_id=\"", wf, "\"",
+                                          run.empty() ? "" : absl::StrCat(" run_id=", run),
+                                          " in namespace \"", ns, "\""));
+}
+
+absl::Status AlreadyClosed(const internal::MutableState& ms) {
+  return absl::NotFoundError(absl::StrCat(
+      "workflow execution already completed: workflow_id=\"", ms.workflow_id(),
+      "\" run_id=", ms.run_id(), " status=", api::v1::WorkflowExecutionStatus_Name(ms.status())));
+}
+
+}  // namespace
+
+HistoryEngine::HistoryEngine(storage::Store* store, matching::MatchingClient* matching,
+                             const Clock* clock, Metrics* metrics, Options options)
+    : store_(store), matching_(matching), clock_(clock), metrics_(metrics), options_(options) {
+  for (int i = 0; i < options_.num_shards; ++i) {
+    shards_.push_back(std::make_unique<Shard>(
+        i, store_, clock_, metrics_,
+        [this, i](const internal::TransferTask& t) { return HandleTransferTask(*shards_[i], t); },
+        [this, i](const internal::TimerTask& t) { return HandleTimerTask(*shards_[i], t); }));
+  }
+}
+
+HistoryEngine::~HistoryEngine() { Stop(); }
+
+absl::Status HistoryEngine::Start() {
+  for (auto& s : shards_) {
+    if (auto st = s->Open(); !st.ok()) return st;
+  }
+  for (auto& s : shards_) s->Start();
+  return absl::OkStatus();
+}
+
+void HistoryEngine::Stop() {
+  stopping_ = true;
+  for (auto& s : shards_) s->Stop();
+}
+
+Shard& HistoryEngine::ShardOf(const std::string& ns_id, const std::string& wf) {
+  return *shards_[keys::ShardFor(ns_id, wf, options_.num_shards)];
+}
+
+absl::StatusOr<std::optional<internal::CurrentExecution>> HistoryEngine::ReadCurrent(
+    Shard& shard, const std::string& ns_id, const std::string& wf) {
+  auto raw = store_->Get(storage::Cf::kCurrent, keys::Current(shard.id(), ns_id, wf));
+  if (absl::IsNotFound(raw.status())) return std::optional<internal::CurrentExecution>();
+  if (!raw.ok()) return raw.status();
+  internal::CurrentExecution cur;
+  if (!cur.ParseFromString(*raw)) return absl::DataLossError("corrupt current-run record");
+  return std::optional<internal::CurrentExecution>(std::move(cur));
+}
+
+HistoryEngine::Locked HistoryEngine::LockWorkflowId(const std::string& ns_id,
+                                                    const std::string& wf) {
+  Locked l;
+  l.shard = &ShardOf(ns_id, wf);
+  // The "current" slot shares the cache with runs under a key no run can have.
+  l.entry = l.shard->cache().Get(keys::Current(l.shard->id(), ns_id, wf));
+  l.lock = std::unique_lock<std::mutex>(l.entry->mu);
+  return l;
+}
+
+absl::StatusOr<HistoryEngine::Locked> HistoryEngine::LockRun(const std::string& ns_id,
+                                                             const std::string& wf,
+                                                             const std::string& run_id,
+                                                             const std::string& ns_name) {
+  Locked l;
+  l.shard = &ShardOf(ns_id, wf);
+  std::string run = run_id;
+  if (run.empty()) {
+    auto cur = ReadCurrent(*l.shard, ns_id, wf);
+    if (!cur.ok()) return cur.status();
+    if (!cur->has_value()) return NotFoundRun(ns_name, wf, run_id);
+    run = (*cur)->run_id();
+  }
+  l.entry = l.shard->cache().Get(keys::Execution(l.shard->id(), ns_id, wf, run));
+  l.lock = std::unique_lock<std::mutex>(l.entry->mu);
+  if (!l.entry->loaded) {
+    auto raw =
+        store_->Get(storage::Cf::kExecutions, keys::Execution(l.shard->id(), ns_id, wf, run));
+    if (raw.ok()) {
+      if (!l.entry->state.ParseFromString(*raw)) {
+        return absl::DataLossError(absl::StrCat("corrupt mutable state of ", wf, "/", run));
+      }
+      l.entry->exists = true;
+    } else if (absl::IsNotFound(raw.status())) {
+      l.entry->exists = false;
+    } else {
+      return raw.status();
+    }
+    l.entry->loaded = true;
+  }
+  if (!l.entry->exists) return NotFoundRun(ns_name, wf, run);
+  return l;
+}
+
+absl::Status HistoryEngine::CommitAndInstall(Locked& locked, Transition& tr,
+                                             internal::MutableState ms) {
+  absl::Status s = tr.Commit();
+  if (!s.ok()) {
+    locked.entry->loaded = false;  // reload from storage next time
+    return s;
+  }
+  locked.entry->state = std::move(ms);
+  locked.entry->loaded = true;
+  locked.entry->exists = true;
+  locked.entry->changed.notify_all();
+  return absl::OkStatus();
+}
+
+void HistoryEngine::ScheduleWorkflowTask(Transition& tr) {
+  internal::MutableState& ms = tr.ms();
+  int attempt = std::max(1, ms.workflow_task().attempt());
+  auto* e = tr.Append(api::v1::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED);
+  auto* a = e->mutable_workflow_task_scheduled_event_attributes();
+  a->mutable_task_queue()->set_name(ms.task_queue());
+  *a->mutable_start_to_close_timeout() = ms.workflow_task_timeout();
+  a->set_attempt(attempt);
+  auto* wt = ms.mutable_workflow_task();
+  wt->set_scheduled_event_id(e->event_id());
+  wt->set_started_event_id(0);
+  wt->set_attempt(attempt);
+  wt->set_in_backoff(false);
+  *wt->mutable_scheduled_time() = ToProto(tr.now());
+  internal::TransferTask t;
+  t.set_type(internal::TRANSFER_TASK_TYPE_WORKFLOW_TASK);
+  t.set_task_queue(ms.task_queue());
+  t.set_scheduled_event_id(e->event_id());
+  t.set_attempt(attempt);
+  tr.AddTransferTask(std::move(t));
+}
+
+void HistoryEngine::ScheduleWorkflowTaskIfNeeded(Transition& tr) {
+  const auto& wt = tr.ms().workflow_task();
+  if (!IsRunning(tr.ms()) || wt.scheduled_event_id() != 0 || wt.in_backoff()) return;
+  tr.ms().mutable_workflow_task()->set_attempt(1);
+  ScheduleWorkflowTask(tr);
+}
+
+void HistoryEngine::CloseRun(Transition& tr, WorkflowExecutionStatus status) {
+  internal::MutableState& ms = tr.ms();
+  ms.set_status(status);
+  *ms.mutable_close_time() = ToProto(tr.now());
+  ms.clear_activities();
+  ms.clear_timers();
+  ms.clear_workflow_task();
+  ms.clear_buffered_events();
+  internal::CurrentExecution cur;
+  cur.set_run_id(ms.run_id());
+  cur.set_status(status);
+  cur.set_start_request_id(ms.start_request_id());
+  tr.SetCurrent(cur);
+  tr.UpdateVisibility();
+  if (metrics_) metrics_->WorkflowClosed(ms.namespace_name(), OutcomeName(status));
+}
+
+// ---- start ----
+
+absl::StatusOr<api::v1::StartWorkflowExecutionResponse> HistoryEngine::StartWorkflowExecution(
+    const NamespaceRef& ns, const api::v1::StartWorkflowExecutionRequest& req,
+    const api::v1::SignalWithStartWorkflowExecutionRequest* signal) {
+  Locked id_lock = LockWorkflowId(ns.id, req.workflow_id());
+  Shard& shard = *id_lock.shard;
+  auto cur = ReadCurrent(shard, ns.id, req.workflow_id());
+  if (!cur.ok()) return cur.status();
+  api::v1::StartWorkflowExecutionResponse resp;
+  if (cur->has_value()) {
+    const internal::CurrentExecution& c = **cur;
+    bool same_request = !req.request_id().empty() && c.start_request_id() == req.request_id();
+    if (same_request) {
+      resp.set_run_id(c.run_id());
+      resp.set_started(false);
+      return resp;
+    }
+    auto policy = req.workflow_id_reuse_policy();
+    if (c.status() == api::v1::WORKFLOW_EXECUTION_STATUS_RUNNING) {
+      if (signal != nullptr) {
+        auto run = LockRun(ns.id, req.workflow_id(), c.run_id(), ns.name);
+        if (!run.ok()) return run.status();
+        auto s = SignalLocked(*run, signal->signal_name(), signal->signal_input(), req.identity(),
+                              req.request_id());
+        if (!s.ok()) return s;
+        resp.set_run_id(c.run_id());
+        resp.set_started(false);
+        return resp;
+      }
+      if (policy != api::v1::WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING) {
+        return absl::AlreadyExistsError(absl::StrCat(
+            "workflow execution already started: workflow_id=\"", req.workflow_id(), "\" run_id=",
+            c.run_id(), " (use a new workflow id, or id-reuse policy TERMINATE_IF_RUNNING)"));
+      }
+      auto run = LockRun(ns.id, req.workflow_id(), c.run_id(), ns.name);
+      if (!run.ok()) return run.status();
+      if (auto s = TerminateLocked(*run, "terminated by a new start (TERMINATE_IF_RUNNING)",
+                                   req.identity());
+          !s.ok()) {
+        return s;
+      }
+    } else {
+      bool failed = c.status() != api::v1::WORKFLOW_EXECUTION_STATUS_COMPLETED;
+      if (policy == api::v1::WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE ||
+          (policy == api::v1::WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY && !failed)) {
+        return absl::AlreadyExistsError(
+            absl::StrCat("workflow id \"", req.workflow_id(), "\" was already used by run ",
+                         c.run_id(), " and the id-reuse policy ",
+                         api::v1::WorkflowIdReusePolicy_Name(policy), " forbids another run"));
+      }
+    }
+  }
+
+  absl::Time now = clock_->Now();
+  internal::MutableState ms;
+  ms.set_namespace_id(ns.id);
+  ms.set_namespace_name(ns.name);
+  ms.set_workflow_id(req.workflow_id());
+  ms.set_run_id(NewUuid());
+  *ms.mutable_workflow_type() = req.workflow_type();
+  ms.set_task_queue(req.task_queue().name());
+  ms.set_status(api::v1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+  *ms.mutable_start_time() = ToProto(now);
+  absl::Duration wtt = FromProto(req.workflow_task_timeout());
+  if (wtt <= absl::ZeroDuration()) wtt = options_.default_workflow_task_timeout;
+  *ms.mutable_workflow_task_timeout() = ToProto(wtt);
+  *ms.mutable_run_timeout() = req.workflow_run_timeout();
+  *ms.mutable_execution_timeout() = req.workflow_execution_timeout();
+  *ms.mutable_memo() = req.memo();
+  ms.set_next_event_id(1);
+  ms.set_start_request_id(req.request_id());
+
+  Transition tr(shard, ms, now);
+  auto* started = tr.Append(api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED);
+  auto* a = started->mutable_workflow_execution_started_event_attributes();
+  *a->mutable_workflow_type() = req.workflow_type();
+  *a->mutable_task_queue() = req.task_queue();
+  *a->mutable_input() = req.input();
+  *a->mutable_workflow_execution_timeout() = req.workflow_execution_timeout();
+  *a->mutable_workflow_run_timeout() = req.workflow_run_timeout();
+  *a->mutable_workflow_task_timeout() = ToProto(wtt);
+  a->set_identity(req.identity());
+  a->set_attempt(1);
+  *a->mutable_retry_policy() = req.retry_policy();
+  *a->mutable_memo() = req.memo();
+  a->set_original_execution_run_id(ms.run_id());
+  a->set_first_execution_run_id(ms.run_id());
+  if (signal != nullptr) {
+    auto* se = tr.Append(api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
+    auto* sa = se->mutable_workflow_execution_signaled_event_attributes();
+    sa->set_signal_name(signal->signal_name());
+    *sa->mutable_input() = signal->signal_input();
+    sa->set_identity(req.identity());
+  }
+  ms.mutable_workflow_task()->set_attempt(1);
+  ScheduleWorkflowTask(tr);
+
+  // The run ends at the earlier of the run and execution timeouts.
+  absl::Duration run_timeout = FromProto(req.workflow_run_timeout());
+  absl::Duration exec_timeout = FromProto(req.workflow_execution_timeout());
+  absl::Duration limit = absl::InfiniteDuration();
+  if (run_timeout > absl::ZeroDuration()) limit = run_timeout;
+  if (exec_timeout > absl::ZeroDuration()) limit = std::min(limit, exec_timeout);
+  if (limit != absl::InfiniteDuration()) {
+    internal::TimerTask t;
+    t.set_type(internal::TIMER_TASK_TYPE_WORKFLOW_RUN_TIMEOUT);
+    *t.mutable_fire_time() = ToProto(now + limit);
+    tr.AddTimerTask(std::move(t));
+  }
+  internal::CurrentExecution cur_rec;
+  cur_rec.set_run_id(ms.run_id());
+  cur_rec.set_status(api::v1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+  cur_rec.set_start_request_id(req.request_id());
+  tr.SetCurrent(cur_rec);
+  tr.UpdateVisibility();
+
+  Locked run;
+  run.shard = &shard;
+  run.entry = shard.cache().Get(keys::Execution(shard.id(), ns.id, req.workflow_id(), ms.run_id()));
+  run.lock = std::unique_lock<std::mutex>(run.entry->mu);
+  std::string run_id = ms.run_id();
+  if (auto s = CommitAndInstall(run, tr, std::move(ms)); !s.ok()) return s;
+  if (metrics_) metrics_->WorkflowStarted(ns.name);
+  resp.set_run_id(run_id);
+  resp.set_started(true);
+  return resp;
+}
+
+// ---- signal, cancel, terminate ----
+
+absl::Status HistoryEngine::SignalLocked(Locked& locked, const std::string& name,
+                                         const api::v1::Payloads& input,
+                                         const std::string& identity,
+                                         const std::string& request_id) {
+  internal::MutableState ms = locked.entry->state;
+  if (!IsRunning(ms)) return AlreadyClosed(ms);
+  if (!request_id.empty()) {
+    for (const auto& id : ms.signal_request_ids()) {
+      if (id == request_id) return absl::OkStatus();  // a retried signal: already delivered
+    }
+    ms.add_signal_request_ids(request_id);
+    if (ms.signal_request_ids_size() > kMaxSignalRequestIds) {
+      ms.mutable_signal_request_ids()->erase(ms.mutable_signal_request_ids()->begin());
+    }
+  }
+  Transition tr(*locked.shard, ms, clock_->Now());
+  auto* e = tr.AppendExternal(api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
+  auto* a = e->mutable_workflow_execution_signaled_event_attributes();
+  a->set_signal_name(name);
+  *a->mutable_input() = input;
+  a->set_identity(identity);
+  ScheduleWorkflowTaskIfNeeded(tr);
+  return CommitAndInstall(locked, tr, std::move(ms));
+}
+
+absl::Status HistoryEngine::SignalWorkflowExecution(
+    const NamespaceRef& ns, const api::v1::SignalWorkflowExecutionRequest& req) {
+  auto l = LockRun(ns.id, req.workflow_execution().workflow_id(), req.workflow_execution().run_id(),
+                   ns.name);
+  if (!l.ok()) return l.status();
+  return SignalLocked(*l, req.signal_name(), req.input(), req.identity(), req.request_id());
+}
+
+absl::Status HistoryEngine::RequestCancelWorkflowExecution(
+    const NamespaceRef& ns, const api::v1::RequestCancelWorkflowExecutionRequest& req) {
+  auto l = LockRun(ns.id, req.workflow_execution().workflow_id(), req.workflow_execution().run_id(),
+                   ns.name);
+  if (!l.ok()) return l.status();
+  internal::MutableState ms = l->entry->state;
+  if (!IsRunning(ms)) return AlreadyClosed(ms);
+  if (ms.cancel_requested()) return absl::OkStatus();  // idempotent
+  ms.set_cancel_requested(true);
+  Transition tr(*l->shard, ms, clock_->Now());
+  auto* e = tr.AppendExternal(api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED);
+  auto* a = e->mutable_workflow_execution_cancel_requested_event_attributes();
+  a->set_cause(req.reason());
+  a->set_identity(req.identity());
+  ScheduleWorkflowTaskIfNeeded(tr);
+  return CommitAndInstall(*l, tr, std::move(ms));
+}
+
+absl::Status HistoryEngine::TerminateLocked(Locked& locked, const std::string& reason,
+                                            const std::string& identity) {
+  internal::MutableState ms = locked.entry->state;
+  if (!IsRunning(ms)) return AlreadyClosed(ms);
+  Transition tr(*locked.shard, ms, clock_->Now());
+  tr.FlushBuffered();
+  auto* e = tr.Append(api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED);
+  auto* a = e->mutable_workflow_execution_terminated_event_attributes();
+  a->set_reason(reason);
+  a->set_identity(identity);
+  CloseRun(tr, api::v1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
+  return CommitAndInstall(locked, tr, std::move(ms));
+}
+
+absl::Status HistoryEngine::TerminateWorkflowExecution(
+    const NamespaceRef& ns, const api::v1::TerminateWorkflowExecutionRequest& req) {
+  auto l = LockRun(ns.id, req.workflow_execution().workflow_id(), req.workflow_execution().run_id(),
+                   ns.name);
+  if (!l.ok()) return l.status();
+  return TerminateLocked(*l, req.reason(), req.identity());
+}
+
+// ---- reads ----
+
+absl::StatusOr<std::vector<api::v1::HistoryEvent>> HistoryEngine::ReadHistory(
+    Shard& shard, const internal::MutableState& ms, int64_t from, int64_t to) {
+  std::vector<api::v1::HistoryEvent> out;
+  absl::Status parse;
+  std::string prefix =
+      keys::HistoryPrefix(shard.id(), ms.namespace_id(), ms.workflow_id(), ms.run_id());
+  absl::Status s = store_->ScanPrefix(
+      storage::Cf::kHistory, prefix, [&](std::string_view, std::string_view value) {
+        api::v1::History batch;
+        if (!batch.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          parse = absl::DataLossError("corrupt history batch");
+          return false;
+        }
+        for (auto& e : *batch.mutable_events()) {
+          if (e.event_id() > to) return false;
+          if (e.event_id() >= from) out.push_back(std::move(e));
+        }
+        return true;
+      });
+  if (!s.ok()) return s;
+  if (!parse.ok()) return parse;
+  return out;
+}
+
+absl::StatusOr<api::v1::GetWorkflowExecutionHistoryResponse>
+HistoryEngine::GetWorkflowExecutionHistory(const NamespaceRef& ns,
+                                           const api::v1::GetWorkflowExecutionHistoryRequest& req,
+                                           absl::Time deadline) {
+  auto l = LockRun(ns.id, req.execution().workflow_id(), req.execution().run_id(), ns.name);
+  if (!l.ok()) return l.status();
+  int64_t from = 1;
+  if (!req.next_page_token().empty() && !absl::SimpleAtoi(req.next_page_token(), &from)) {
+    return absl::InvalidArgumentError("next_page_token is not one this server issued");
+  }
+  int page = req.maximum_page_size() > 0 ? req.maximum_page_size() : 1000;
+  bool close_only =
+      req.history_event_filter_type() == api::v1::HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT;
+  deadline = std::min(deadline, clock_->Now() + options_.max_long_poll);
+  api::v1::GetWorkflowExecutionHistoryResponse resp;
+  for (;;) {
+    const internal::MutableState& ms = l->entry->state;
+    bool running = IsRunning(ms);
+    int64_t next = ms.next_event_id();
+    if (close_only && !running) {
+      auto events = ReadHistory(*l->shard, ms, next - 1, next - 1);
+      if (!events.ok()) return events.status();
+      for (auto& e : *events) *resp.mutable_history()->add_events() = std::move(e);
+      return resp;
+    }
+    if (!close_only && from < next) {
+      int64_t to = std::min(next - 1, from + page - 1);
+      auto events = ReadHistory(*l->shard, ms, from, to);
+      if (!events.ok()) return events.status();
+      for (auto& e : *events) *resp.mutable_history()->add_events() = std::move(e);
+      if (to + 1 < next || (running && req.wait_new_event())) {
+        resp.set_next_page_token(absl::StrCat(to + 1));
+      }
+      return resp;
+    }
+    if (!req.wait_new_event() || !running) {
+      // Nothing more now; a waiting caller of a running run keeps its place.
+      if (running && !close_only) resp.set_next_page_token(absl::StrCat(from));
+      return resp;
+    }
+    absl::Time now = clock_->Now();
+    if (now >= deadline || stopping_) {
+      if (!close_only) resp.set_next_page_token(absl::StrCat(from));
+      return resp;
+    }
+    l->entry->changed.wait_for(
+        l->lock, absl::ToChronoNanoseconds(std::min(deadline - now, absl::Seconds(1))));
+    if (!l->entry->loaded) {
+      // A failed commit dropped the cached state; reload it.
+      std::string run = l->entry->state.run_id();
+      l->lock.unlock();
+      auto again = LockRun(ns.id, req.execution().workflow_id(), run, ns.name);
+      if (!again.ok()) return again.status();
+      *l = std::move(*again);
+    }
+  }
+}
+
+absl::StatusOr<api::v1::DescribeWorkflowExecutionResponse> HistoryEngine::DescribeWorkflowExecution(
+    const NamespaceRef& ns, const api::v1::WorkflowExecution& execution) {
+  auto l = LockRun(ns.id, execution.workflow_id(), execution.run_id(), ns.name);
+  if (!l.ok()) return l.status();
+  const internal::MutableState& ms = l->entry->state;
+  api::v1::DescribeWorkflowExecutionResponse resp;
+  auto* info = resp.mutable_workflow_execution_info();
+  info->mutable_execution()->set_workflow_id(ms.workflow_id());
+  info->mutable_execution()->set_run_id(ms.run_id());
+  *info->mutable_type() = ms.workflow_type();
+  *info->mutable_start_time() = ms.start_time();
+  *info->mutable_execution_time() = ms.start_time();
+  if (ms.has_close_time()) *info->mutable_close_time() = ms.close_time();
+  info->set_status(ms.status());
+  info->set_history_length(ms.next_event_id() - 1);
+  info->set_task_queue(ms.task_queue());
+  *info->mutable_memo() = ms.memo();
+  std::vector<const internal::ActivityInfo*> acts;
+  for (const auto& [id, ai] : ms.activities()) acts.push_back(&ai);
+  std::sort(acts.begin(), acts.end(),
+            [](auto* a, auto* b) { return a->scheduled_event_id() < b->scheduled_event_id(); });
+  for (const auto* ai : acts) {
+    auto* p = resp.add_pending_activities();
+    p->set_activity_id(ai->activity_id());
+    *p->mutable_activity_type() = ai->activity_type();
+    p->set_state(ai->cancel_requested() ? "CANCEL_REQUESTED"
+                 : ai->in_backoff()     ? "BACKOFF"
+                 : ai->started()        ? "STARTED"
+                                        : "SCHEDULED");
+    p->set_attempt(ai->attempt());
+    p->set_maximum_attempts(ai->retry_policy().maximum_attempts());
+    *p->mutable_scheduled_time() = ai->scheduled_time();
+    if (ai->has_started_time()) *p->mutable_last_started_time() = ai->started_time();
+    if (ai->has_last_heartbeat_time())
+      *p->mutable_last_heartbeat_time() = ai->last_heartbeat_time();
+    if (ai->has_last_failure()) *p->mutable_last_failure() = ai->last_failure();
+    p->set_last_worker_identity(ai->started_identity());
+    if (ai->has_heartbeat_details()) *p->mutable_heartbeat_details() = ai->heartbeat_details();
+  }
+  for (const auto& [id, ti] : ms.timers()) {
+    auto* p = resp.add_pending_timers();
+    p->set_timer_id(ti.timer_id());
+    *p->mutable_fire_time() = ti.fire_time();
+  }
+  return resp;
+}
+
+absl::StatusOr<api::v1::ListWorkflowExecutionsResponse> HistoryEngine::ListWorkflowExecutions(
+    const NamespaceRef& ns, const api::v1::ListWorkflowExecutionsRequest& req) {
+  int page = req.page_size() > 0 ? std::min(req.page_size(), 1000) : 100;
+  std::string prefix = keys::VisibilityPrefix(ns.id);
+  std::string start = prefix;
+  if (!req.next_page_token().empty()) {
+    if (req.next_page_token().compare(0, prefix.size(), prefix) != 0) {
+      return absl::InvalidArgumentError("next_page_token is not one this server issued");
+    }
+    start = req.next_page_token() + std::string(1, '\0');
+  }
+  std::string end = storage::PrefixSuccessor(prefix);
+  bool has_from = req.has_start_time_from(), has_to = req.has_start_time_to();
+  absl::Time from = FromProto(req.start_time_from()), to = FromProto(req.start_time_to());
+  api::v1::ListWorkflowExecutionsResponse resp;
+  std::string last_key;
+  absl::Status parse;
+  absl::Status s = store_->Scan(
+      storage::Cf::kVisibility, start, end, [&](std::string_view key, std::string_view value) {
+        internal::VisibilityRecord v;
+        if (!v.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          parse = absl::DataLossError("corrupt visibility record");
+          return false;
+        }
+        last_key = std::string(key);
+        absl::Time st = FromProto(v.start_time());
+        if (has_to && st >= to) return true;
+        if (has_from && st < from) return false;  // newest first: nothing older matches
+        if (req.status() != api::v1::WORKFLOW_EXECUTION_STATUS_UNSPECIFIED &&
+            v.status() != req.status()) {
+          return true;
+        }
+        if (!req.workflow_type().empty() && v.workflow_type() != req.workflow_type()) return true;
+        auto* info = resp.add_executions();
+        info->mutable_execution()->set_workflow_id(v.workflow_id());
+        info->mutable_execution()->set_run_id(v.run_id());
+        info->mutable_type()->set_name(v.workflow_type());
+        *info->mutable_start_time() = v.start_time();
+        *info->mutable_execution_time() = v.start_time();
+        if (v.has_close_time()) *info->mutable_close_time() = v.close_time();
+        info->set_status(v.status());
+        info->set_history_length(v.history_length());
+        info->set_task_queue(v.task_queue());
+        *info->mutable_memo() = v.memo();
+        if (resp.executions_size() >= page) {
+          resp.set_next_page_token(last_key);
+          return false;
+        }
+        return true;
+      });
+  if (!s.ok()) return s;
+  if (!parse.ok()) return parse;
+  return resp;
+}
+
+absl::StatusOr<internal::TaskToken> HistoryEngine::DecodeToken(const std::string& token,
+                                                               internal::TaskKind kind) {
+  internal::TaskToken t;
+  if (token.empty() || !t.ParseFromString(token) || t.kind() != kind || t.workflow_id().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("task_token is not a valid ",
+                     kind == internal::TASK_KIND_WORKFLOW ? "workflow" : "activity",
+                     " task token: pass back the token from the poll response unchanged"));
+  }
+  return t;
+}
+
+}  // namespace weft::history

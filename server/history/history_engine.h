@@ -1,0 +1,155 @@
+// HistoryEngine: the single-node history service. Owns the shards, routes each workflow to
+// its shard, and implements every state transition of a run (DESIGN.md section 3): start,
+// workflow tasks and their commands, activity attempts, retries and timeouts, timers,
+// signals, cancel and terminate. The handlers are split by concern over several files:
+//   history_engine.cc          routing, start, signal, cancel, terminate, reads
+//   workflow_task_handlers.cc  workflow task start / complete / fail, commands
+//   activity_handlers.cc       activity start / heartbeat / complete / fail / cancel
+//   task_handlers.cc           transfer tasks (dispatch to matching) and timer tasks
+//
+// Thread safety: thread-safe. Each transition holds its execution's lock from read to commit.
+// Ownership: borrows Store, MatchingClient, Clock and Metrics; owns the shards.
+#ifndef WEFT_SERVER_HISTORY_HISTORY_ENGINE_H_
+#define WEFT_SERVER_HISTORY_HISTORY_ENGINE_H_
+
+#include <memory>
+#include <vector>
+
+#include "server/common/clock.h"
+#include "server/common/metrics.h"
+#include "server/history/history_client.h"
+#include "server/history/shard.h"
+#include "server/history/transition.h"
+#include "server/matching/matching_client.h"
+#include "storage/store.h"
+
+namespace weft::history {
+
+class HistoryEngine : public HistoryClient {
+ public:
+  struct Options {
+    int num_shards = 16;
+    absl::Duration default_workflow_task_timeout = absl::Seconds(10);
+    absl::Duration max_long_poll = absl::Seconds(60);
+  };
+
+  HistoryEngine(storage::Store* store, matching::MatchingClient* matching, const Clock* clock,
+                Metrics* metrics, Options options);
+  ~HistoryEngine() override;
+
+  // Opens every shard (bumping range ids, loading pending tasks) and starts the queues.
+  absl::Status Start();
+  // Stops the queue processors and wakes long polls.
+  void Stop();
+
+  absl::StatusOr<api::v1::StartWorkflowExecutionResponse> StartWorkflowExecution(
+      const NamespaceRef& ns, const api::v1::StartWorkflowExecutionRequest& request,
+      const api::v1::SignalWithStartWorkflowExecutionRequest* signal) override;
+  absl::StatusOr<api::v1::GetWorkflowExecutionHistoryResponse> GetWorkflowExecutionHistory(
+      const NamespaceRef& ns, const api::v1::GetWorkflowExecutionHistoryRequest& request,
+      absl::Time deadline) override;
+  absl::StatusOr<api::v1::DescribeWorkflowExecutionResponse> DescribeWorkflowExecution(
+      const NamespaceRef& ns, const api::v1::WorkflowExecution& execution) override;
+  absl::StatusOr<api::v1::ListWorkflowExecutionsResponse> ListWorkflowExecutions(
+      const NamespaceRef& ns, const api::v1::ListWorkflowExecutionsRequest& request) override;
+  absl::Status SignalWorkflowExecution(
+      const NamespaceRef& ns, const api::v1::SignalWorkflowExecutionRequest& request) override;
+  absl::Status RequestCancelWorkflowExecution(
+      const NamespaceRef& ns,
+      const api::v1::RequestCancelWorkflowExecutionRequest& request) override;
+  absl::Status TerminateWorkflowExecution(
+      const NamespaceRef& ns, const api::v1::TerminateWorkflowExecutionRequest& request) override;
+
+  absl::StatusOr<api::v1::PollWorkflowTaskQueueResponse> RecordWorkflowTaskStarted(
+      const NamespaceRef& ns, const internal::BacklogTask& task,
+      const std::string& identity) override;
+  absl::StatusOr<api::v1::PollActivityTaskQueueResponse> RecordActivityTaskStarted(
+      const NamespaceRef& ns, const internal::BacklogTask& task,
+      const std::string& identity) override;
+  absl::Status RespondWorkflowTaskCompleted(
+      const NamespaceRef& ns, const api::v1::RespondWorkflowTaskCompletedRequest& request) override;
+  absl::Status RespondWorkflowTaskFailed(
+      const NamespaceRef& ns, const api::v1::RespondWorkflowTaskFailedRequest& request) override;
+  absl::StatusOr<api::v1::RecordActivityTaskHeartbeatResponse> RecordActivityTaskHeartbeat(
+      const NamespaceRef& ns, const api::v1::RecordActivityTaskHeartbeatRequest& request) override;
+  absl::Status RespondActivityTaskCompleted(
+      const NamespaceRef& ns, const api::v1::RespondActivityTaskCompletedRequest& request) override;
+  absl::Status RespondActivityTaskFailed(
+      const NamespaceRef& ns, const api::v1::RespondActivityTaskFailedRequest& request) override;
+  absl::Status RespondActivityTaskCanceled(
+      const NamespaceRef& ns, const api::v1::RespondActivityTaskCanceledRequest& request) override;
+
+ private:
+  // A locked, loaded execution. `state` is the cached mutable state (valid if exists).
+  struct Locked {
+    Shard* shard = nullptr;
+    std::shared_ptr<ExecutionEntry> entry;
+    std::unique_lock<std::mutex> lock;
+  };
+
+  // A locked run with a copy of its state and the started activity attempt a token names.
+  struct LockedActivity {
+    Locked locked;
+    internal::MutableState ms;
+    int64_t scheduled_event_id;
+    internal::ActivityInfo& ai() { return ms.mutable_activities()->at(scheduled_event_id); }
+  };
+  absl::StatusOr<LockedActivity> LockActivity(const NamespaceRef& ns,
+                                              const std::string& task_token);
+
+  Shard& ShardOf(const std::string& ns_id, const std::string& wf);
+  // Locks and loads the run; an empty run_id means the current run. NOT_FOUND if absent.
+  absl::StatusOr<Locked> LockRun(const std::string& ns_id, const std::string& wf,
+                                 const std::string& run_id, const std::string& ns_name);
+  // Locks the workflow id's "current" slot (serializes starts of the same id).
+  Locked LockWorkflowId(const std::string& ns_id, const std::string& wf);
+  absl::StatusOr<std::optional<internal::CurrentExecution>> ReadCurrent(Shard& shard,
+                                                                        const std::string& ns_id,
+                                                                        const std::string& wf);
+  // Commits the transition and installs the new state in the cache, waking long polls.
+  absl::Status CommitAndInstall(Locked& locked, Transition& tr, internal::MutableState ms);
+  absl::StatusOr<std::vector<api::v1::HistoryEvent>> ReadHistory(Shard& shard,
+                                                                 const internal::MutableState& ms,
+                                                                 int64_t from_event_id,
+                                                                 int64_t to_event_id);
+
+  // Shared steps of transitions (mutate through the Transition).
+  void ScheduleWorkflowTask(Transition& tr);
+  // Schedules a workflow task unless one is pending, in flight or backing off.
+  void ScheduleWorkflowTaskIfNeeded(Transition& tr);
+  void CloseRun(Transition& tr, api::v1::WorkflowExecutionStatus status);
+  absl::Status TerminateLocked(Locked& locked, const std::string& reason,
+                               const std::string& identity);
+  absl::Status SignalLocked(Locked& locked, const std::string& name, const api::v1::Payloads& input,
+                            const std::string& identity, const std::string& request_id);
+  // Activity attempt failed or timed out: retry with backoff, or record the final outcome.
+  void FailActivityAttempt(Transition& tr, internal::ActivityInfo& ai,
+                           const api::v1::Failure& failure, api::v1::TimeoutType timeout_type,
+                           const std::string& identity);
+  void DispatchActivity(Transition& tr, internal::ActivityInfo& ai);
+  absl::Status ApplyCommands(Transition& tr,
+                             const api::v1::RespondWorkflowTaskCompletedRequest& req,
+                             int64_t completed_event_id, bool* closed);
+  absl::Status ValidateCommands(const internal::MutableState& ms,
+                                const google::protobuf::RepeatedPtrField<api::v1::Command>& cmds);
+  void FailWorkflowTask(Transition& tr, api::v1::WorkflowTaskFailedCause cause,
+                        const api::v1::Failure& failure, const std::string& identity);
+
+  absl::Status HandleTransferTask(Shard& shard, const internal::TransferTask& task);
+  absl::Status HandleTimerTask(Shard& shard, const internal::TimerTask& task);
+
+  absl::StatusOr<internal::TaskToken> DecodeToken(const std::string& token,
+                                                  internal::TaskKind kind);
+
+  storage::Store* const store_;
+  matching::MatchingClient* const matching_;
+  const Clock* const clock_;
+  Metrics* const metrics_;
+  const Options options_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace weft::history
+
+#endif  // WEFT_SERVER_HISTORY_HISTORY_ENGINE_H_

@@ -1,0 +1,74 @@
+#include "server/history/shard.h"
+
+#include "absl/strings/str_cat.h"
+#include "server/history/keys.h"
+
+namespace weft::history {
+
+Shard::Shard(int id, storage::Store* store, const Clock* clock, Metrics* metrics,
+             TransferQueue::Handler on_transfer, TimerQueue::Handler on_timer)
+    : id_(id),
+      store_(store),
+      metrics_(metrics),
+      cache_(4096),
+      transfer_(id, store, std::move(on_transfer)),
+      timer_(id, store, clock, std::move(on_timer)) {}
+
+Shard::~Shard() { Stop(); }
+
+absl::Status Shard::Open() {
+  internal::ShardInfo info;
+  auto raw = store_->Get(storage::Cf::kShards, keys::Shard(id_));
+  if (raw.ok()) {
+    if (!info.ParseFromString(*raw)) {
+      return absl::DataLossError(absl::StrCat("shard ", id_, ": corrupt ShardInfo"));
+    }
+  } else if (!absl::IsNotFound(raw.status())) {
+    return raw.status();
+  }
+  info.set_shard_id(id_);
+  info.set_range_id(info.range_id() + 1);
+  if (auto s = store_->Put(storage::Cf::kShards, keys::Shard(id_), info.SerializeAsString());
+      !s.ok()) {
+    return s;
+  }
+  range_id_ = info.range_id();
+
+  storage::GroupCommitter::Options opts;
+  opts.name = absl::StrCat("shard-", id_);
+  opts.precheck = [this]() -> absl::Status {
+    auto raw = store_->Get(storage::Cf::kShards, keys::Shard(id_));
+    internal::ShardInfo now;
+    if (!raw.ok() || !now.ParseFromString(*raw)) {
+      return absl::UnavailableError(absl::StrCat("shard ", id_, ": cannot read ShardInfo"));
+    }
+    if (now.range_id() != range_id_) {
+      return absl::AbortedError(absl::StrCat("shard ", id_, " is owned elsewhere (range_id ",
+                                             now.range_id(), " != ours ", range_id_, ")"));
+    }
+    return absl::OkStatus();
+  };
+  opts.on_commit = [this](double secs, int n, size_t) {
+    if (metrics_) metrics_->RecordCommit(secs, n);
+  };
+  committer_ = std::make_unique<storage::GroupCommitter>(store_, std::move(opts));
+
+  if (auto s = transfer_.Recover(); !s.ok()) return s;
+  return timer_.Recover();
+}
+
+void Shard::Start() {
+  transfer_.Start();
+  timer_.Start();
+}
+
+void Shard::Stop() {
+  transfer_.Stop();
+  timer_.Stop();
+}
+
+uint64_t Shard::NextTaskId() {
+  return (static_cast<uint64_t>(range_id_) << 32) | (sequence_.fetch_add(1) + 1);
+}
+
+}  // namespace weft::history

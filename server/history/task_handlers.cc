@@ -1,0 +1,138 @@
+// Transfer and timer tasks: dispatching committed work to matching, and everything that
+// happens because time passed (user timers, activity and workflow-task timeouts, retry
+// backoffs, run timeouts). Part of HistoryEngine; see history_engine.h.
+//
+// A timer task is checked against the current mutable state when it fires; one that no
+// longer matches (the attempt moved on, the timer was canceled, the run closed) is dropped.
+#include "absl/strings/str_cat.h"
+#include "server/common/proto_time.h"
+#include "server/history/history_engine.h"
+
+namespace weft::history {
+
+absl::Status HistoryEngine::HandleTransferTask(Shard& shard, const internal::TransferTask& t) {
+  internal::BacklogTask task;
+  task.set_namespace_id(t.namespace_id());
+  task.set_workflow_id(t.workflow_id());
+  task.set_run_id(t.run_id());
+  task.set_scheduled_event_id(t.scheduled_event_id());
+  task.set_attempt(t.attempt());
+  *task.mutable_create_time() = ToProto(clock_->Now());
+  matching::TaskQueueId queue{t.namespace_id(), t.task_queue(),
+                              t.type() == internal::TRANSFER_TASK_TYPE_WORKFLOW_TASK
+                                  ? internal::TASK_KIND_WORKFLOW
+                                  : internal::TASK_KIND_ACTIVITY};
+  return matching_->AddTask(queue, task);
+}
+
+absl::Status HistoryEngine::HandleTimerTask(Shard& shard, const internal::TimerTask& t) {
+  auto l = LockRun(t.namespace_id(), t.workflow_id(), t.run_id(), t.namespace_id());
+  if (absl::IsNotFound(l.status())) return absl::OkStatus();
+  if (!l.ok()) return l.status();
+  internal::MutableState ms = l->entry->state;
+  if (ms.status() != api::v1::WORKFLOW_EXECUTION_STATUS_RUNNING) return absl::OkStatus();
+  Transition tr(shard, ms, clock_->Now());
+
+  switch (t.type()) {
+    case internal::TIMER_TASK_TYPE_USER_TIMER: {
+      auto it = ms.timers().find(t.timer_id());
+      if (it == ms.timers().end() || it->second.started_event_id() != t.event_id()) {
+        return absl::OkStatus();
+      }
+      auto* e = tr.AppendExternal(api::v1::EVENT_TYPE_TIMER_FIRED);
+      e->mutable_timer_fired_event_attributes()->set_timer_id(t.timer_id());
+      e->mutable_timer_fired_event_attributes()->set_started_event_id(t.event_id());
+      ms.mutable_timers()->erase(t.timer_id());
+      ScheduleWorkflowTaskIfNeeded(tr);
+      break;
+    }
+    case internal::TIMER_TASK_TYPE_ACTIVITY_TIMEOUT: {
+      auto it = ms.mutable_activities()->find(t.event_id());
+      if (it == ms.mutable_activities()->end()) return absl::OkStatus();
+      internal::ActivityInfo& ai = it->second;
+      bool same_attempt = ai.attempt() == t.attempt();
+      switch (t.timeout_type()) {
+        case api::v1::TIMEOUT_TYPE_SCHEDULE_TO_CLOSE:
+          break;
+        case api::v1::TIMEOUT_TYPE_SCHEDULE_TO_START:
+          if (!same_attempt || ai.started() || ai.in_backoff()) return absl::OkStatus();
+          break;
+        case api::v1::TIMEOUT_TYPE_START_TO_CLOSE:
+          if (!same_attempt || !ai.started()) return absl::OkStatus();
+          break;
+        case api::v1::TIMEOUT_TYPE_HEARTBEAT: {
+          if (!same_attempt || !ai.started()) return absl::OkStatus();
+          absl::Time last = FromProto(ai.started_time());
+          if (ai.has_last_heartbeat_time()) {
+            last = std::max(last, FromProto(ai.last_heartbeat_time()));
+          }
+          absl::Time due = last + FromProto(ai.heartbeat_timeout());
+          if (due > tr.now()) {
+            // A heartbeat came in: check again when the new deadline passes.
+            internal::TimerTask again = t;
+            *again.mutable_fire_time() = ToProto(due);
+            tr.AddTimerTask(std::move(again));
+            return CommitAndInstall(*l, tr, std::move(ms));
+          }
+          break;
+        }
+        default:
+          return absl::OkStatus();
+      }
+      api::v1::Failure f;
+      f.set_message(absl::StrCat("activity ", ai.activity_type().name(), " (activity_id ",
+                                 ai.activity_id(), ") attempt ", ai.attempt(),
+                                 " timed out: ", api::v1::TimeoutType_Name(t.timeout_type())));
+      f.set_type("TimeoutError");
+      FailActivityAttempt(tr, ai, f, t.timeout_type(), "");
+      break;
+    }
+    case internal::TIMER_TASK_TYPE_ACTIVITY_RETRY: {
+      auto it = ms.mutable_activities()->find(t.event_id());
+      if (it == ms.mutable_activities()->end() || it->second.attempt() != t.attempt() ||
+          !it->second.in_backoff()) {
+        return absl::OkStatus();
+      }
+      it->second.set_in_backoff(false);
+      DispatchActivity(tr, it->second);
+      break;
+    }
+    case internal::TIMER_TASK_TYPE_WORKFLOW_TASK_TIMEOUT: {
+      auto* wt = ms.mutable_workflow_task();
+      if (wt->scheduled_event_id() != t.event_id() || wt->started_event_id() == 0 ||
+          wt->attempt() != t.attempt()) {
+        return absl::OkStatus();
+      }
+      auto* e = tr.Append(api::v1::EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT);
+      auto* a = e->mutable_workflow_task_timed_out_event_attributes();
+      a->set_scheduled_event_id(wt->scheduled_event_id());
+      a->set_started_event_id(wt->started_event_id());
+      a->set_timeout_type(api::v1::TIMEOUT_TYPE_START_TO_CLOSE);
+      int attempt = wt->attempt() + 1;
+      wt->Clear();
+      wt->set_attempt(attempt);
+      tr.FlushBuffered();
+      ScheduleWorkflowTask(tr);
+      break;
+    }
+    case internal::TIMER_TASK_TYPE_WORKFLOW_TASK_RETRY: {
+      const auto& wt = ms.workflow_task();
+      if (!wt.in_backoff() || wt.attempt() != t.attempt()) return absl::OkStatus();
+      ScheduleWorkflowTask(tr);
+      break;
+    }
+    case internal::TIMER_TASK_TYPE_WORKFLOW_RUN_TIMEOUT: {
+      tr.FlushBuffered();
+      auto* e = tr.Append(api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT);
+      e->mutable_workflow_execution_timed_out_event_attributes()->set_retry_state(
+          api::v1::RETRY_STATE_TIMEOUT);
+      CloseRun(tr, api::v1::WORKFLOW_EXECUTION_STATUS_TIMED_OUT);
+      break;
+    }
+    default:
+      return absl::OkStatus();
+  }
+  return CommitAndInstall(*l, tr, std::move(ms));
+}
+
+}  // namespace weft::history

@@ -1,0 +1,135 @@
+#include "server/history/transition.h"
+
+#include "server/common/proto_time.h"
+#include "server/history/keys.h"
+
+namespace weft::history {
+
+Transition::Transition(Shard& shard, internal::MutableState& ms, absl::Time now)
+    : shard_(shard), ms_(ms), now_(now) {}
+
+bool Transition::workflow_task_in_flight() const {
+  return ms_.workflow_task().started_event_id() != 0;
+}
+
+void Transition::AssignId(api::v1::HistoryEvent* e) {
+  e->set_event_id(ms_.next_event_id());
+  ms_.set_next_event_id(ms_.next_event_id() + 1);
+}
+
+api::v1::HistoryEvent* Transition::Append(api::v1::EventType type) {
+  events_.emplace_back();
+  api::v1::HistoryEvent* e = &events_.back();
+  AssignId(e);
+  e->set_event_type(type);
+  *e->mutable_event_time() = ToProto(now_);
+  return e;
+}
+
+api::v1::HistoryEvent* Transition::AppendExternal(api::v1::EventType type) {
+  if (!workflow_task_in_flight()) return Append(type);
+  api::v1::HistoryEvent* e = ms_.add_buffered_events();
+  e->set_event_type(type);
+  *e->mutable_event_time() = ToProto(now_);
+  return e;
+}
+
+int Transition::FlushBuffered() {
+  int n = ms_.buffered_events_size();
+  int64_t last_activity_started = 0;
+  for (auto& buffered : *ms_.mutable_buffered_events()) {
+    events_.push_back(std::move(buffered));
+    api::v1::HistoryEvent* e = &events_.back();
+    AssignId(e);
+    // An activity's outcome follows its Started event; link them now that ids are known.
+    switch (e->event_type()) {
+      case api::v1::EVENT_TYPE_ACTIVITY_TASK_STARTED:
+        last_activity_started = e->event_id();
+        break;
+      case api::v1::EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+        e->mutable_activity_task_completed_event_attributes()->set_started_event_id(
+            last_activity_started);
+        break;
+      case api::v1::EVENT_TYPE_ACTIVITY_TASK_FAILED:
+        e->mutable_activity_task_failed_event_attributes()->set_started_event_id(
+            last_activity_started);
+        break;
+      case api::v1::EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
+        e->mutable_activity_task_timed_out_event_attributes()->set_started_event_id(
+            last_activity_started);
+        break;
+      case api::v1::EVENT_TYPE_ACTIVITY_TASK_CANCELED:
+        e->mutable_activity_task_canceled_event_attributes()->set_started_event_id(
+            last_activity_started);
+        break;
+      default:
+        break;
+    }
+  }
+  ms_.clear_buffered_events();
+  return n;
+}
+
+void Transition::AddTransferTask(internal::TransferTask task) {
+  task.set_task_id(shard_.NextTaskId());
+  task.set_namespace_id(ms_.namespace_id());
+  task.set_workflow_id(ms_.workflow_id());
+  task.set_run_id(ms_.run_id());
+  transfer_.push_back(std::move(task));
+}
+
+void Transition::AddTimerTask(internal::TimerTask task) {
+  task.set_task_id(shard_.NextTaskId());
+  task.set_namespace_id(ms_.namespace_id());
+  task.set_workflow_id(ms_.workflow_id());
+  task.set_run_id(ms_.run_id());
+  timers_.push_back(std::move(task));
+}
+
+absl::Status Transition::Commit() {
+  const int shard = shard_.id();
+  const std::string& ns = ms_.namespace_id();
+  const std::string& wf = ms_.workflow_id();
+  const std::string& run = ms_.run_id();
+  storage::Batch batch;
+  if (!events_.empty()) {
+    api::v1::History h;
+    for (auto& e : events_) *h.add_events() = e;
+    batch.Put(storage::Cf::kHistory, keys::HistoryBatch(shard, ns, wf, run, events_[0].event_id()),
+              h.SerializeAsString());
+  }
+  ms_.set_db_version(ms_.db_version() + 1);
+  batch.Put(storage::Cf::kExecutions, keys::Execution(shard, ns, wf, run), ms_.SerializeAsString());
+  if (current_) {
+    batch.Put(storage::Cf::kCurrent, keys::Current(shard, ns, wf), current_->SerializeAsString());
+  }
+  if (update_visibility_) {
+    internal::VisibilityRecord v;
+    v.set_namespace_id(ns);
+    v.set_workflow_id(wf);
+    v.set_run_id(run);
+    v.set_workflow_type(ms_.workflow_type().name());
+    *v.mutable_start_time() = ms_.start_time();
+    if (ms_.has_close_time()) *v.mutable_close_time() = ms_.close_time();
+    v.set_status(ms_.status());
+    v.set_task_queue(ms_.task_queue());
+    v.set_history_length(ms_.next_event_id() - 1);
+    *v.mutable_memo() = ms_.memo();
+    batch.Put(storage::Cf::kVisibility, keys::Visibility(ns, FromProto(ms_.start_time()), run),
+              v.SerializeAsString());
+  }
+  for (const auto& t : transfer_) {
+    batch.Put(storage::Cf::kTransferTasks, keys::TransferTask(shard, t.task_id()),
+              t.SerializeAsString());
+  }
+  for (const auto& t : timers_) {
+    batch.Put(storage::Cf::kTimerTasks,
+              keys::TimerTask(shard, FromProto(t.fire_time()), t.task_id()), t.SerializeAsString());
+  }
+  if (auto s = shard_.committer().Commit(std::move(batch)); !s.ok()) return s;
+  for (const auto& t : transfer_) shard_.transfer_queue().Add(t);
+  for (const auto& t : timers_) shard_.timer_queue().Add(t);
+  return absl::OkStatus();
+}
+
+}  // namespace weft::history

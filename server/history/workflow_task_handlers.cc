@@ -1,0 +1,466 @@
+// Workflow tasks: recording a task as started, and applying the answer (commands or a
+// failure). Part of HistoryEngine; see history_engine.h.
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "server/common/backoff.h"
+#include "server/common/proto_time.h"
+#include "server/history/history_engine.h"
+
+namespace weft::history {
+
+using api::v1::Command;
+using api::v1::CommandType;
+
+namespace {
+
+constexpr size_t kMaxIdLength = 1000;
+
+absl::Status StaleWorkflowTask(const std::string& why) {
+  return absl::NotFoundError(absl::StrCat("workflow task not found: ", why,
+                                          " (it timed out, was answered, or the run closed)"));
+}
+
+// The first workflow-task retry comes at once, later ones back off up to 10 s, so a worker
+// that keeps failing (say, a non-determinism bug) does not spin.
+absl::Duration WorkflowTaskRetryDelay(int attempt) {
+  if (attempt <= 2) return absl::ZeroDuration();
+  return std::min(absl::Seconds(10), absl::Milliseconds(500) * (1 << std::min(attempt - 3, 5)));
+}
+
+}  // namespace
+
+absl::StatusOr<api::v1::PollWorkflowTaskQueueResponse> HistoryEngine::RecordWorkflowTaskStarted(
+    const NamespaceRef& ns, const internal::BacklogTask& task, const std::string& identity) {
+  auto l = LockRun(task.namespace_id(), task.workflow_id(), task.run_id(), ns.name);
+  if (!l.ok()) return l.status();
+  internal::MutableState ms = l->entry->state;
+  if (ms.status() != api::v1::WORKFLOW_EXECUTION_STATUS_RUNNING) {
+    return StaleWorkflowTask("the run is closed");
+  }
+  auto* wt = ms.mutable_workflow_task();
+  if (wt->scheduled_event_id() != task.scheduled_event_id() || wt->started_event_id() != 0) {
+    return StaleWorkflowTask("already started or no longer scheduled");
+  }
+  Transition tr(*l->shard, ms, clock_->Now());
+  auto* e = tr.Append(api::v1::EVENT_TYPE_WORKFLOW_TASK_STARTED);
+  auto* a = e->mutable_workflow_task_started_event_attributes();
+  a->set_scheduled_event_id(wt->scheduled_event_id());
+  a->set_identity(identity);
+  int64_t previous_started = ms.last_workflow_task_started_event_id();
+  wt->set_started_event_id(e->event_id());
+  *wt->mutable_started_time() = ToProto(tr.now());
+  ms.set_last_workflow_task_started_event_id(e->event_id());
+  internal::TimerTask timeout;
+  timeout.set_type(internal::TIMER_TASK_TYPE_WORKFLOW_TASK_TIMEOUT);
+  *timeout.mutable_fire_time() = ToProto(tr.now() + FromProto(ms.workflow_task_timeout()));
+  timeout.set_event_id(wt->scheduled_event_id());
+  timeout.set_attempt(wt->attempt());
+  timeout.set_timeout_type(api::v1::TIMEOUT_TYPE_START_TO_CLOSE);
+  tr.AddTimerTask(std::move(timeout));
+  internal::WorkflowTaskInfo wt_info = *wt;
+  if (auto s = CommitAndInstall(*l, tr, std::move(ms)); !s.ok()) return s;
+
+  const internal::MutableState& state = l->entry->state;
+  auto events = ReadHistory(*l->shard, state, 1, wt_info.started_event_id());
+  if (!events.ok()) return events.status();
+  api::v1::PollWorkflowTaskQueueResponse resp;
+  internal::TaskToken token;
+  token.set_namespace_id(state.namespace_id());
+  token.set_workflow_id(state.workflow_id());
+  token.set_run_id(state.run_id());
+  token.set_scheduled_event_id(wt_info.scheduled_event_id());
+  token.set_started_event_id(wt_info.started_event_id());
+  token.set_attempt(wt_info.attempt());
+  token.set_kind(internal::TASK_KIND_WORKFLOW);
+  resp.set_task_token(token.SerializeAsString());
+  resp.mutable_workflow_execution()->set_workflow_id(state.workflow_id());
+  resp.mutable_workflow_execution()->set_run_id(state.run_id());
+  *resp.mutable_workflow_type() = state.workflow_type();
+  resp.set_previous_started_event_id(previous_started);
+  resp.set_started_event_id(wt_info.started_event_id());
+  resp.set_attempt(wt_info.attempt());
+  for (auto& ev : *events) *resp.mutable_history()->add_events() = std::move(ev);
+  *resp.mutable_scheduled_time() = wt_info.scheduled_time();
+  *resp.mutable_started_time() = wt_info.started_time();
+  return resp;
+}
+
+void HistoryEngine::FailWorkflowTask(Transition& tr, api::v1::WorkflowTaskFailedCause cause,
+                                     const api::v1::Failure& failure, const std::string& identity) {
+  internal::MutableState& ms = tr.ms();
+  auto* wt = ms.mutable_workflow_task();
+  auto* e = tr.Append(api::v1::EVENT_TYPE_WORKFLOW_TASK_FAILED);
+  auto* a = e->mutable_workflow_task_failed_event_attributes();
+  a->set_scheduled_event_id(wt->scheduled_event_id());
+  a->set_started_event_id(wt->started_event_id());
+  a->set_cause(cause);
+  *a->mutable_failure() = failure;
+  a->set_identity(identity);
+  int attempt = wt->attempt() + 1;
+  wt->Clear();
+  wt->set_attempt(attempt);
+  tr.FlushBuffered();
+  absl::Duration delay = WorkflowTaskRetryDelay(attempt);
+  if (delay <= absl::ZeroDuration()) {
+    ScheduleWorkflowTask(tr);
+    return;
+  }
+  wt->set_in_backoff(true);
+  internal::TimerTask t;
+  t.set_type(internal::TIMER_TASK_TYPE_WORKFLOW_TASK_RETRY);
+  *t.mutable_fire_time() = ToProto(tr.now() + delay);
+  t.set_attempt(attempt);
+  tr.AddTimerTask(std::move(t));
+}
+
+absl::Status HistoryEngine::ValidateCommands(
+    const internal::MutableState& ms, const google::protobuf::RepeatedPtrField<Command>& cmds) {
+  std::set<std::string> activity_ids, timer_ids;
+  for (const auto& [id, ai] : ms.activities()) activity_ids.insert(ai.activity_id());
+  for (const auto& [id, ti] : ms.timers()) timer_ids.insert(id);
+  for (int i = 0; i < cmds.size(); ++i) {
+    const Command& c = cmds[i];
+    auto bad = [&](const std::string& why) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "command ", i + 1, " (", api::v1::CommandType_Name(c.command_type()), "): ", why));
+    };
+    switch (c.command_type()) {
+      case api::v1::COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK: {
+        if (!c.has_schedule_activity_task_command_attributes()) return bad("attributes missing");
+        const auto& a = c.schedule_activity_task_command_attributes();
+        if (a.activity_id().empty() || a.activity_id().size() > kMaxIdLength) {
+          return bad("activity_id must be 1 to 1000 bytes");
+        }
+        if (!activity_ids.insert(a.activity_id()).second) {
+          return bad(absl::StrCat("activity_id \"", a.activity_id(), "\" is already in use"));
+        }
+        if (a.activity_type().name().empty()) return bad("activity_type.name is required");
+        for (const auto* d : {&a.schedule_to_close_timeout(), &a.schedule_to_start_timeout(),
+                              &a.start_to_close_timeout(), &a.heartbeat_timeout()}) {
+          if (FromProto(*d) < absl::ZeroDuration()) return bad("timeouts must not be negative");
+        }
+        if (FromProto(a.start_to_close_timeout()) <= absl::ZeroDuration() &&
+            FromProto(a.schedule_to_close_timeout()) <= absl::ZeroDuration()) {
+          return bad("set start_to_close_timeout or schedule_to_close_timeout");
+        }
+        const auto& rp = a.retry_policy();
+        if (rp.maximum_attempts() < 0) return bad("retry_policy.maximum_attempts must be >= 0");
+        if (rp.backoff_coefficient() != 0 && rp.backoff_coefficient() < 1) {
+          return bad("retry_policy.backoff_coefficient must be >= 1");
+        }
+        break;
+      }
+      case api::v1::COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK: {
+        if (!c.has_request_cancel_activity_task_command_attributes()) {
+          return bad("attributes missing");
+        }
+        int64_t id = c.request_cancel_activity_task_command_attributes().scheduled_event_id();
+        if (!ms.activities().contains(id)) {
+          return bad(absl::StrCat("no pending activity with scheduled_event_id ", id));
+        }
+        break;
+      }
+      case api::v1::COMMAND_TYPE_START_TIMER: {
+        if (!c.has_start_timer_command_attributes()) return bad("attributes missing");
+        const auto& a = c.start_timer_command_attributes();
+        if (a.timer_id().empty() || a.timer_id().size() > kMaxIdLength) {
+          return bad("timer_id must be 1 to 1000 bytes");
+        }
+        if (!timer_ids.insert(a.timer_id()).second) {
+          return bad(absl::StrCat("timer_id \"", a.timer_id(), "\" is already in use"));
+        }
+        if (FromProto(a.start_to_fire_timeout()) <= absl::ZeroDuration()) {
+          return bad("start_to_fire_timeout must be positive");
+        }
+        break;
+      }
+      case api::v1::COMMAND_TYPE_CANCEL_TIMER: {
+        if (!c.has_cancel_timer_command_attributes()) return bad("attributes missing");
+        if (!timer_ids.contains(c.cancel_timer_command_attributes().timer_id())) {
+          return bad(absl::StrCat("no pending timer \"",
+                                  c.cancel_timer_command_attributes().timer_id(), "\""));
+        }
+        timer_ids.erase(c.cancel_timer_command_attributes().timer_id());
+        break;
+      }
+      case api::v1::COMMAND_TYPE_RECORD_MARKER:
+        if (!c.has_record_marker_command_attributes() ||
+            c.record_marker_command_attributes().marker_name().empty()) {
+          return bad("marker_name is required");
+        }
+        break;
+      case api::v1::COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION:
+      case api::v1::COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION:
+      case api::v1::COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION:
+        if (i != cmds.size() - 1) return bad("a command that closes the run must be the last");
+        if (c.command_type() == api::v1::COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION &&
+            !ms.cancel_requested()) {
+          return bad("the run can only be canceled after a cancel request");
+        }
+        break;
+      default:
+        return bad("unknown command type");
+    }
+  }
+  return absl::OkStatus();
+}
+
+void HistoryEngine::DispatchActivity(Transition& tr, internal::ActivityInfo& ai) {
+  *ai.mutable_scheduled_time() = ToProto(tr.now());
+  internal::TransferTask t;
+  t.set_type(internal::TRANSFER_TASK_TYPE_ACTIVITY_TASK);
+  t.set_task_queue(ai.task_queue());
+  t.set_scheduled_event_id(ai.scheduled_event_id());
+  t.set_attempt(ai.attempt());
+  tr.AddTransferTask(std::move(t));
+  absl::Duration s2s = FromProto(ai.schedule_to_start_timeout());
+  if (s2s > absl::ZeroDuration()) {
+    internal::TimerTask timer;
+    timer.set_type(internal::TIMER_TASK_TYPE_ACTIVITY_TIMEOUT);
+    timer.set_timeout_type(api::v1::TIMEOUT_TYPE_SCHEDULE_TO_START);
+    *timer.mutable_fire_time() = ToProto(tr.now() + s2s);
+    timer.set_event_id(ai.scheduled_event_id());
+    timer.set_attempt(ai.attempt());
+    tr.AddTimerTask(std::move(timer));
+  }
+  if (metrics_) metrics_->ActivityAttempt(tr.ms().namespace_name(), ai.activity_type().name());
+}
+
+absl::Status HistoryEngine::ApplyCommands(Transition& tr,
+                                          const api::v1::RespondWorkflowTaskCompletedRequest& req,
+                                          int64_t completed_id, bool* closed) {
+  internal::MutableState& ms = tr.ms();
+  // Outcomes decided on the spot (cancel of an activity that had not started) are appended
+  // after all command events, which must stay contiguous.
+  std::vector<internal::ActivityInfo> canceled_now;
+  for (const Command& c : req.commands()) {
+    switch (c.command_type()) {
+      case api::v1::COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK: {
+        const auto& a = c.schedule_activity_task_command_attributes();
+        auto* e = tr.Append(api::v1::EVENT_TYPE_ACTIVITY_TASK_SCHEDULED);
+        auto* ea = e->mutable_activity_task_scheduled_event_attributes();
+        ea->set_activity_id(a.activity_id());
+        *ea->mutable_activity_type() = a.activity_type();
+        ea->mutable_task_queue()->set_name(a.task_queue().name().empty() ? ms.task_queue()
+                                                                         : a.task_queue().name());
+        *ea->mutable_input() = a.input();
+        absl::Duration s2c = FromProto(a.schedule_to_close_timeout());
+        absl::Duration stc = FromProto(a.start_to_close_timeout());
+        if (stc <= absl::ZeroDuration()) stc = s2c;
+        *ea->mutable_schedule_to_close_timeout() = a.schedule_to_close_timeout();
+        *ea->mutable_schedule_to_start_timeout() = a.schedule_to_start_timeout();
+        *ea->mutable_start_to_close_timeout() = ToProto(stc);
+        *ea->mutable_heartbeat_timeout() = a.heartbeat_timeout();
+        ea->set_workflow_task_completed_event_id(completed_id);
+        *ea->mutable_retry_policy() = WithRetryDefaults(a.retry_policy());
+
+        internal::ActivityInfo& ai = (*ms.mutable_activities())[e->event_id()];
+        ai.set_scheduled_event_id(e->event_id());
+        ai.set_activity_id(a.activity_id());
+        *ai.mutable_activity_type() = a.activity_type();
+        ai.set_task_queue(ea->task_queue().name());
+        *ai.mutable_input() = a.input();
+        *ai.mutable_schedule_to_close_timeout() = a.schedule_to_close_timeout();
+        *ai.mutable_schedule_to_start_timeout() = a.schedule_to_start_timeout();
+        *ai.mutable_start_to_close_timeout() = ToProto(stc);
+        *ai.mutable_heartbeat_timeout() = a.heartbeat_timeout();
+        *ai.mutable_retry_policy() = ea->retry_policy();
+        ai.set_attempt(1);
+        *ai.mutable_first_scheduled_time() = ToProto(tr.now());
+        if (s2c > absl::ZeroDuration()) {
+          internal::TimerTask t;
+          t.set_type(internal::TIMER_TASK_TYPE_ACTIVITY_TIMEOUT);
+          t.set_timeout_type(api::v1::TIMEOUT_TYPE_SCHEDULE_TO_CLOSE);
+          *t.mutable_fire_time() = ToProto(tr.now() + s2c);
+          t.set_event_id(e->event_id());
+          tr.AddTimerTask(std::move(t));
+        }
+        DispatchActivity(tr, ai);
+        break;
+      }
+      case api::v1::COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK: {
+        int64_t id = c.request_cancel_activity_task_command_attributes().scheduled_event_id();
+        internal::ActivityInfo& ai = (*ms.mutable_activities())[id];
+        auto* e = tr.Append(api::v1::EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED);
+        auto* ea = e->mutable_activity_task_cancel_requested_event_attributes();
+        ea->set_scheduled_event_id(id);
+        ea->set_workflow_task_completed_event_id(completed_id);
+        ai.set_cancel_requested(true);
+        ai.set_cancel_requested_event_id(e->event_id());
+        if (!ai.started()) {
+          canceled_now.push_back(ai);
+          ms.mutable_activities()->erase(id);
+        }
+        break;
+      }
+      case api::v1::COMMAND_TYPE_START_TIMER: {
+        const auto& a = c.start_timer_command_attributes();
+        auto* e = tr.Append(api::v1::EVENT_TYPE_TIMER_STARTED);
+        auto* ea = e->mutable_timer_started_event_attributes();
+        ea->set_timer_id(a.timer_id());
+        *ea->mutable_start_to_fire_timeout() = a.start_to_fire_timeout();
+        ea->set_workflow_task_completed_event_id(completed_id);
+        absl::Time fire = tr.now() + FromProto(a.start_to_fire_timeout());
+        internal::TimerInfo& ti = (*ms.mutable_timers())[a.timer_id()];
+        ti.set_timer_id(a.timer_id());
+        ti.set_started_event_id(e->event_id());
+        *ti.mutable_fire_time() = ToProto(fire);
+        internal::TimerTask t;
+        t.set_type(internal::TIMER_TASK_TYPE_USER_TIMER);
+        *t.mutable_fire_time() = ToProto(fire);
+        t.set_event_id(e->event_id());
+        t.set_timer_id(a.timer_id());
+        tr.AddTimerTask(std::move(t));
+        break;
+      }
+      case api::v1::COMMAND_TYPE_CANCEL_TIMER: {
+        const std::string& id = c.cancel_timer_command_attributes().timer_id();
+        auto* e = tr.Append(api::v1::EVENT_TYPE_TIMER_CANCELED);
+        auto* ea = e->mutable_timer_canceled_event_attributes();
+        ea->set_timer_id(id);
+        ea->set_started_event_id(ms.timers().at(id).started_event_id());
+        ea->set_workflow_task_completed_event_id(completed_id);
+        ea->set_identity(req.identity());
+        ms.mutable_timers()->erase(id);
+        break;
+      }
+      case api::v1::COMMAND_TYPE_RECORD_MARKER: {
+        const auto& a = c.record_marker_command_attributes();
+        auto* e = tr.Append(api::v1::EVENT_TYPE_MARKER_RECORDED);
+        auto* ea = e->mutable_marker_recorded_event_attributes();
+        ea->set_marker_name(a.marker_name());
+        *ea->mutable_details() = a.details();
+        if (a.has_failure()) *ea->mutable_failure() = a.failure();
+        ea->set_workflow_task_completed_event_id(completed_id);
+        break;
+      }
+      case api::v1::COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION: {
+        auto* e = tr.Append(api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+        auto* ea = e->mutable_workflow_execution_completed_event_attributes();
+        *ea->mutable_result() = c.complete_workflow_execution_command_attributes().result();
+        ea->set_workflow_task_completed_event_id(completed_id);
+        CloseRun(tr, api::v1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+        *closed = true;
+        break;
+      }
+      case api::v1::COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION: {
+        auto* e = tr.Append(api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_FAILED);
+        auto* ea = e->mutable_workflow_execution_failed_event_attributes();
+        *ea->mutable_failure() = c.fail_workflow_execution_command_attributes().failure();
+        ea->set_retry_state(api::v1::RETRY_STATE_RETRY_POLICY_NOT_SET);
+        ea->set_workflow_task_completed_event_id(completed_id);
+        CloseRun(tr, api::v1::WORKFLOW_EXECUTION_STATUS_FAILED);
+        *closed = true;
+        break;
+      }
+      case api::v1::COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION: {
+        auto* e = tr.Append(api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED);
+        auto* ea = e->mutable_workflow_execution_canceled_event_attributes();
+        *ea->mutable_details() = c.cancel_workflow_execution_command_attributes().details();
+        ea->set_workflow_task_completed_event_id(completed_id);
+        CloseRun(tr, api::v1::WORKFLOW_EXECUTION_STATUS_CANCELED);
+        *closed = true;
+        break;
+      }
+      default:
+        return absl::InvalidArgumentError("unknown command type");  // ValidateCommands caught it
+    }
+  }
+  for (const auto& ai : canceled_now) {
+    auto* e = tr.Append(api::v1::EVENT_TYPE_ACTIVITY_TASK_CANCELED);
+    auto* ea = e->mutable_activity_task_canceled_event_attributes();
+    ea->set_scheduled_event_id(ai.scheduled_event_id());
+    ea->set_latest_cancel_requested_event_id(ai.cancel_requested_event_id());
+  }
+  if (!canceled_now.empty() && !*closed) {
+    // The workflow has not seen these outcomes yet.
+    ms.mutable_workflow_task()->set_attempt(1);
+    ScheduleWorkflowTask(tr);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status HistoryEngine::RespondWorkflowTaskCompleted(
+    const NamespaceRef& ns, const api::v1::RespondWorkflowTaskCompletedRequest& req) {
+  auto token = DecodeToken(req.task_token(), internal::TASK_KIND_WORKFLOW);
+  if (!token.ok()) return token.status();
+  if (token->namespace_id() != ns.id) {
+    return absl::InvalidArgumentError("task_token belongs to another namespace");
+  }
+  auto l = LockRun(token->namespace_id(), token->workflow_id(), token->run_id(), ns.name);
+  if (!l.ok()) return l.status();
+  internal::MutableState ms = l->entry->state;
+  const auto& wt = ms.workflow_task();
+  if (ms.status() != api::v1::WORKFLOW_EXECUTION_STATUS_RUNNING) {
+    return StaleWorkflowTask("the run is closed");
+  }
+  if (wt.scheduled_event_id() != token->scheduled_event_id() ||
+      wt.started_event_id() != token->started_event_id() || wt.started_event_id() == 0) {
+    return StaleWorkflowTask("it is not the task in flight");
+  }
+  Transition tr(*l->shard, ms, clock_->Now());
+  absl::Status invalid = ValidateCommands(ms, req.commands());
+  if (!invalid.ok()) {
+    api::v1::Failure f;
+    f.set_message(std::string(invalid.message()));
+    FailWorkflowTask(tr, api::v1::WORKFLOW_TASK_FAILED_CAUSE_BAD_COMMAND, f, req.identity());
+    if (auto s = CommitAndInstall(*l, tr, std::move(ms)); !s.ok()) return s;
+    return invalid;
+  }
+  bool closes =
+      !req.commands().empty() &&
+      (req.commands().rbegin()->command_type() ==
+           api::v1::COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION ||
+       req.commands().rbegin()->command_type() == api::v1::COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION ||
+       req.commands().rbegin()->command_type() == api::v1::COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION);
+  if (closes && ms.buffered_events_size() > 0) {
+    // New events (a signal, an activity result) arrived while the worker decided to close:
+    // refuse the close and let the workflow see them first, so nothing is lost.
+    api::v1::Failure f;
+    f.set_message("unhandled new events arrived while the workflow task ran; retrying with them");
+    f.set_type("UnhandledCommand");
+    internal::WorkflowTaskInfo* wtp = ms.mutable_workflow_task();
+    wtp->set_attempt(0);  // a fresh task at once, not a backoff
+    FailWorkflowTask(tr, api::v1::WORKFLOW_TASK_FAILED_CAUSE_BAD_COMMAND, f, req.identity());
+    return CommitAndInstall(*l, tr, std::move(ms));
+  }
+  auto* e = tr.Append(api::v1::EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+  auto* a = e->mutable_workflow_task_completed_event_attributes();
+  a->set_scheduled_event_id(wt.scheduled_event_id());
+  a->set_started_event_id(wt.started_event_id());
+  a->set_identity(req.identity());
+  int64_t completed_id = e->event_id();
+  ms.mutable_workflow_task()->Clear();
+  bool closed = false;
+  if (auto s = ApplyCommands(tr, req, completed_id, &closed); !s.ok()) return s;
+  if (!closed && tr.FlushBuffered() > 0 && ms.workflow_task().scheduled_event_id() == 0) {
+    ms.mutable_workflow_task()->set_attempt(1);
+    ScheduleWorkflowTask(tr);
+  }
+  return CommitAndInstall(*l, tr, std::move(ms));
+}
+
+absl::Status HistoryEngine::RespondWorkflowTaskFailed(
+    const NamespaceRef& ns, const api::v1::RespondWorkflowTaskFailedRequest& req) {
+  auto token = DecodeToken(req.task_token(), internal::TASK_KIND_WORKFLOW);
+  if (!token.ok()) return token.status();
+  if (token->namespace_id() != ns.id) {
+    return absl::InvalidArgumentError("task_token belongs to another namespace");
+  }
+  auto l = LockRun(token->namespace_id(), token->workflow_id(), token->run_id(), ns.name);
+  if (!l.ok()) return l.status();
+  internal::MutableState ms = l->entry->state;
+  const auto& wt = ms.workflow_task();
+  if (ms.status() != api::v1::WORKFLOW_EXECUTION_STATUS_RUNNING ||
+      wt.scheduled_event_id() != token->scheduled_event_id() ||
+      wt.started_event_id() != token->started_event_id() || wt.started_event_id() == 0) {
+    return StaleWorkflowTask("it is not the task in flight");
+  }
+  Transition tr(*l->shard, ms, clock_->Now());
+  FailWorkflowTask(tr, req.cause(), req.failure(), req.identity());
+  return CommitAndInstall(*l, tr, std::move(ms));
+}
+
+}  // namespace weft::history
