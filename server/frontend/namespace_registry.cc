@@ -1,0 +1,67 @@
+#include "server/frontend/namespace_registry.h"
+
+#include "absl/strings/str_cat.h"
+#include "server/common/ids.h"
+#include "server/common/proto_time.h"
+
+namespace weft::frontend {
+namespace {
+
+constexpr char kPrefix[] = "ns/";
+
+}  // namespace
+
+absl::Status NamespaceRegistry::Load() {
+  std::lock_guard<std::mutex> lock(mu_);
+  absl::Status parse;
+  absl::Status s = store_->ScanPrefix(
+      storage::Cf::kMeta, kPrefix, [&](std::string_view, std::string_view value) {
+        internal::NamespaceRecord r;
+        if (!r.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          parse = absl::DataLossError("corrupt namespace record");
+          return false;
+        }
+        by_name_[r.name()] = r;
+        return true;
+      });
+  return s.ok() ? parse : s;
+}
+
+absl::Status NamespaceRegistry::Register(internal::NamespaceRecord record) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (by_name_.contains(record.name())) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("namespace \"", record.name(), "\" already exists"));
+  }
+  record.set_id(NewUuid());
+  *record.mutable_create_time() = ToProto(clock_->Now());
+  if (FromProto(record.retention()) <= absl::ZeroDuration()) {
+    *record.mutable_retention() = ToProto(absl::Hours(72));
+  }
+  if (auto s = store_->Put(storage::Cf::kMeta, absl::StrCat(kPrefix, record.name()),
+                           record.SerializeAsString());
+      !s.ok()) {
+    return s;
+  }
+  by_name_[record.name()] = record;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<internal::NamespaceRecord> NamespaceRegistry::Get(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = by_name_.find(name);
+  if (it == by_name_.end()) {
+    return absl::NotFoundError(absl::StrCat(
+        "namespace \"", name, "\" not found (create it with: weft namespace create ", name, ")"));
+  }
+  return it->second;
+}
+
+std::vector<internal::NamespaceRecord> NamespaceRegistry::List() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<internal::NamespaceRecord> out;
+  for (const auto& [name, r] : by_name_) out.push_back(r);
+  return out;
+}
+
+}  // namespace weft::frontend

@@ -1,0 +1,41 @@
+// NamespaceRegistry: namespaces (tenants) stored in the `meta` column family and cached in
+// memory. Every frontend call resolves its namespace name here.
+//
+// Thread safety: thread-safe. Ownership: borrows the Store and Clock.
+#ifndef WEFT_SERVER_FRONTEND_NAMESPACE_REGISTRY_H_
+#define WEFT_SERVER_FRONTEND_NAMESPACE_REGISTRY_H_
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "server/common/clock.h"
+#include "storage/store.h"
+#include "weft/internal/persistence.pb.h"
+
+namespace weft::frontend {
+
+class NamespaceRegistry {
+ public:
+  NamespaceRegistry(storage::Store* store, const Clock* clock) : store_(store), clock_(clock) {}
+
+  // Loads every namespace from storage.
+  absl::Status Load();
+  // ALREADY_EXISTS if the name is taken. Retention defaults to 72 h.
+  absl::Status Register(internal::NamespaceRecord record);
+  // NOT_FOUND with a message naming the namespace.
+  absl::StatusOr<internal::NamespaceRecord> Get(const std::string& name);
+  std::vector<internal::NamespaceRecord> List();
+
+ private:
+  storage::Store* const store_;
+  const Clock* const clock_;
+  std::mutex mu_;
+  std::map<std::string, internal::NamespaceRecord> by_name_;  // guarded by mu_
+};
+
+}  // namespace weft::frontend
+
+#endif  // WEFT_SERVER_FRONTEND_NAMESPACE_REGISTRY_H_

@@ -1,0 +1,57 @@
+#include "server/frontend/validation.h"
+
+#include <gtest/gtest.h>
+
+namespace weft::frontend {
+namespace {
+
+api::v1::StartWorkflowExecutionRequest GoodStart() {
+  api::v1::StartWorkflowExecutionRequest r;
+  r.set_namespace_("default");
+  r.set_workflow_id("wf-1");
+  r.mutable_workflow_type()->set_name("Greeting");
+  r.mutable_task_queue()->set_name("q");
+  return r;
+}
+
+TEST(ValidationTest, AcceptsAGoodStart) { EXPECT_TRUE(ValidateStart(GoodStart()).ok()); }
+
+TEST(ValidationTest, NamesTheMissingField) {
+  auto r = GoodStart();
+  r.clear_workflow_id();
+  absl::Status s = ValidateStart(r);
+  EXPECT_TRUE(absl::IsInvalidArgument(s));
+  EXPECT_EQ(s.message(), "workflow_id is required");
+  r = GoodStart();
+  r.mutable_task_queue()->clear_name();
+  EXPECT_EQ(ValidateStart(r).message(), "task_queue.name is required");
+}
+
+TEST(ValidationTest, RejectsOversizePayloads) {
+  auto r = GoodStart();
+  r.mutable_input()->add_payloads()->set_data(std::string(kMaxPayloadBytes + 1, 'x'));
+  absl::Status s = ValidateStart(r);
+  EXPECT_TRUE(absl::IsInvalidArgument(s));
+  EXPECT_NE(s.message().find("2 MB"), absl::string_view::npos) << s;
+}
+
+TEST(ValidationTest, RejectsUnknownEnumValues) {
+  auto r = GoodStart();
+  r.set_workflow_id_reuse_policy(static_cast<api::v1::WorkflowIdReusePolicy>(42));
+  EXPECT_TRUE(absl::IsInvalidArgument(ValidateStart(r)));
+  api::v1::RespondWorkflowTaskCompletedRequest c;
+  c.add_commands()->set_command_type(static_cast<api::v1::CommandType>(99));
+  EXPECT_TRUE(absl::IsInvalidArgument(ValidateCommands(c)));
+}
+
+TEST(ValidationTest, RejectsNegativeDurationsAndBadIds) {
+  auto r = GoodStart();
+  r.mutable_workflow_run_timeout()->set_seconds(-1);
+  EXPECT_EQ(ValidateStart(r).message(), "workflow_run_timeout must not be negative");
+  EXPECT_FALSE(ValidateId(std::string(1001, 'a'), "workflow_id").ok());
+  EXPECT_FALSE(ValidateId("a\nb", "workflow_id").ok());
+  EXPECT_TRUE(ValidateId("", "request_id", false).ok());
+}
+
+}  // namespace
+}  // namespace weft::frontend

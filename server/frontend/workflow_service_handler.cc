@@ -1,0 +1,384 @@
+#include "server/frontend/workflow_service_handler.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "server/common/grpc_status.h"
+#include "server/common/ids.h"
+#include "server/common/proto_time.h"
+#include "server/frontend/validation.h"
+
+namespace weft::frontend {
+
+using history::NamespaceRef;
+
+namespace {
+
+constexpr absl::Duration kLongPoll = absl::Seconds(60);
+// Answer a poll a little before the caller's deadline so it gets an empty response rather
+// than DEADLINE_EXCEEDED.
+constexpr absl::Duration kDeadlineMargin = absl::Milliseconds(500);
+
+absl::Time CallDeadline(grpc::ServerContext* ctx, absl::Time now, absl::Duration cap) {
+  absl::Time deadline = now + cap;
+  auto d = ctx->deadline();
+  if (d != std::chrono::system_clock::time_point::max()) {
+    deadline = std::min(deadline, absl::FromChrono(d) - kDeadlineMargin);
+  }
+  return deadline;
+}
+
+}  // namespace
+
+WorkflowServiceHandler::WorkflowServiceHandler(NamespaceRegistry* namespaces,
+                                               history::HistoryClient* history,
+                                               matching::MatchingClient* matching,
+                                               const Clock* clock, Metrics* metrics)
+    : namespaces_(namespaces),
+      history_(history),
+      matching_(matching),
+      clock_(clock),
+      metrics_(metrics) {}
+
+template <typename Fn>
+grpc::Status WorkflowServiceHandler::Handle(const char* method, Fn&& fn) {
+  auto start = std::chrono::steady_clock::now();
+  absl::Status s = fn();
+  if (metrics_) {
+    std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    metrics_->RecordRpc(method, absl::StatusCodeToString(s.code()), took.count());
+  }
+  return ToGrpcStatus(s);
+}
+
+absl::StatusOr<NamespaceRef> WorkflowServiceHandler::Resolve(const std::string& ns) {
+  if (auto s = ValidateId(ns, "namespace"); !s.ok()) return s;
+  auto rec = namespaces_->Get(ns);
+  if (!rec.ok()) return rec.status();
+  return NamespaceRef{rec->id(), rec->name()};
+}
+
+// ---- namespaces ----
+
+grpc::Status WorkflowServiceHandler::RegisterNamespace(grpc::ServerContext*,
+                                                       const api::v1::RegisterNamespaceRequest* req,
+                                                       api::v1::RegisterNamespaceResponse*) {
+  return Handle("RegisterNamespace", [&]() -> absl::Status {
+    if (auto s = ValidateId(req->namespace_(), "namespace"); !s.ok()) return s;
+    for (char c : req->namespace_()) {
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
+        return absl::InvalidArgumentError(
+            "namespace may contain only letters, digits, '-', '_' and '.'");
+      }
+    }
+    if (auto s = ValidateDuration(req->workflow_execution_retention_period(), "retention");
+        !s.ok()) {
+      return s;
+    }
+    internal::NamespaceRecord r;
+    r.set_name(req->namespace_());
+    r.set_description(req->description());
+    r.set_owner_email(req->owner_email());
+    *r.mutable_retention() = req->workflow_execution_retention_period();
+    return namespaces_->Register(std::move(r));
+  });
+}
+
+namespace {
+void FillNamespaceInfo(const internal::NamespaceRecord& r, api::v1::NamespaceInfo* info) {
+  info->set_name(r.name());
+  info->set_id(r.id());
+  info->set_description(r.description());
+  info->set_owner_email(r.owner_email());
+  *info->mutable_workflow_execution_retention_ttl() = r.retention();
+  *info->mutable_create_time() = r.create_time();
+}
+}  // namespace
+
+grpc::Status WorkflowServiceHandler::DescribeNamespace(grpc::ServerContext*,
+                                                       const api::v1::DescribeNamespaceRequest* req,
+                                                       api::v1::DescribeNamespaceResponse* resp) {
+  return Handle("DescribeNamespace", [&]() -> absl::Status {
+    if (auto s = ValidateId(req->namespace_(), "namespace"); !s.ok()) return s;
+    auto r = namespaces_->Get(req->namespace_());
+    if (!r.ok()) return r.status();
+    FillNamespaceInfo(*r, resp->mutable_namespace_info());
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status WorkflowServiceHandler::ListNamespaces(grpc::ServerContext*,
+                                                    const api::v1::ListNamespacesRequest*,
+                                                    api::v1::ListNamespacesResponse* resp) {
+  return Handle("ListNamespaces", [&]() -> absl::Status {
+    for (const auto& r : namespaces_->List()) FillNamespaceInfo(r, resp->add_namespaces());
+    return absl::OkStatus();
+  });
+}
+
+// ---- workflows ----
+
+grpc::Status WorkflowServiceHandler::StartWorkflowExecution(
+    grpc::ServerContext*, const api::v1::StartWorkflowExecutionRequest* req,
+    api::v1::StartWorkflowExecutionResponse* resp) {
+  return Handle("StartWorkflowExecution", [&]() -> absl::Status {
+    auto ns = Resolve(req->namespace_());
+    if (!ns.ok()) return ns.status();
+    if (auto s = ValidateStart(*req); !s.ok()) return s;
+    auto r = history_->StartWorkflowExecution(*ns, *req, nullptr);
+    if (!r.ok()) return r.status();
+    *resp = std::move(*r);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status WorkflowServiceHandler::SignalWithStartWorkflowExecution(
+    grpc::ServerContext*, const api::v1::SignalWithStartWorkflowExecutionRequest* req,
+    api::v1::SignalWithStartWorkflowExecutionResponse* resp) {
+  return Handle("SignalWithStartWorkflowExecution", [&]() -> absl::Status {
+    auto ns = Resolve(req->start().namespace_());
+    if (!ns.ok()) return ns.status();
+    if (auto s = ValidateStart(req->start()); !s.ok()) return s;
+    if (auto s = ValidateId(req->signal_name(), "signal_name"); !s.ok()) return s;
+    if (auto s = ValidatePayloads(req->signal_input(), "signal_input"); !s.ok()) return s;
+    auto r = history_->StartWorkflowExecution(*ns, req->start(), req);
+    if (!r.ok()) return r.status();
+    resp->set_run_id(r->run_id());
+    resp->set_started(r->started());
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status WorkflowServiceHandler::GetWorkflowExecutionHistory(
+    grpc::ServerContext* ctx, const api::v1::GetWorkflowExecutionHistoryRequest* req,
+    api::v1::GetWorkflowExecutionHistoryResponse* resp) {
+  return Handle("GetWorkflowExecutionHistory", [&]() -> absl::Status {
+    auto ns = Resolve(req->namespace_());
+    if (!ns.ok()) return ns.status();
+    if (auto s = ValidateId(req->execution().workflow_id(), "execution.workflow_id"); !s.ok()) {
+      return s;
+    }
+    if (!api::v1::HistoryEventFilterType_IsValid(req->history_event_filter_type())) {
+      return absl::InvalidArgumentError("history_event_filter_type is not a known value");
+    }
+    absl::Time deadline = CallDeadline(ctx, clock_->Now(), kLongPoll);
+    auto r = history_->GetWorkflowExecutionHistory(*ns, *req, deadline);
+    if (!r.ok()) return r.status();
+    *resp = std::move(*r);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status WorkflowServiceHandler::DescribeWorkflowExecution(
+    grpc::ServerContext*, const api::v1::DescribeWorkflowExecutionRequest* req,
+    api::v1::DescribeWorkflowExecutionResponse* resp) {
+  return Handle("DescribeWorkflowExecution", [&]() -> absl::Status {
+    auto ns = Resolve(req->namespace_());
+    if (!ns.ok()) return ns.status();
+    if (auto s = ValidateId(req->execution().workflow_id(), "execution.workflow_id"); !s.ok()) {
+      return s;
+    }
+    auto r = history_->DescribeWorkflowExecution(*ns, req->execution());
+    if (!r.ok()) return r.status();
+    *resp = std::move(*r);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status WorkflowServiceHandler::ListWorkflowExecutions(
+    grpc::ServerContext*, const api::v1::ListWorkflowExecutionsRequest* req,
+    api::v1::ListWorkflowExecutionsResponse* resp) {
+  return Handle("ListWorkflowExecutions", [&]() -> absl::Status {
+    auto ns = Resolve(req->namespace_());
+    if (!ns.ok()) return ns.status();
+    if (!api::v1::WorkflowExecutionStatus_IsValid(req->status())) {
+      return absl::InvalidArgumentError("status is not a known WorkflowExecutionStatus value");
+    }
+    if (req->page_size() < 0) return absl::InvalidArgumentError("page_size must be >= 0");
+    auto r = history_->ListWorkflowExecutions(*ns, *req);
+    if (!r.ok()) return r.status();
+    *resp = std::move(*r);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status WorkflowServiceHandler::SignalWorkflowExecution(
+    grpc::ServerContext*, const api::v1::SignalWorkflowExecutionRequest* req,
+    api::v1::SignalWorkflowExecutionResponse*) {
+  return Handle("SignalWorkflowExecution", [&]() -> absl::Status {
+    auto ns = Resolve(req->namespace_());
+    if (!ns.ok()) return ns.status();
+    if (auto s =
+            ValidateId(req->workflow_execution().workflow_id(), "workflow_execution.workflow_id");
+        !s.ok()) {
+      return s;
+    }
+    if (auto s = ValidateId(req->signal_name(), "signal_name"); !s.ok()) return s;
+    if (auto s = ValidatePayloads(req->input(), "input"); !s.ok()) return s;
+    return history_->SignalWorkflowExecution(*ns, *req);
+  });
+}
+
+grpc::Status WorkflowServiceHandler::RequestCancelWorkflowExecution(
+    grpc::ServerContext*, const api::v1::RequestCancelWorkflowExecutionRequest* req,
+    api::v1::RequestCancelWorkflowExecutionResponse*) {
+  return Handle("RequestCancelWorkflowExecution", [&]() -> absl::Status {
+    auto ns = Resolve(req->namespace_());
+    if (!ns.ok()) return ns.status();
+    if (auto s =
+            ValidateId(req->workflow_execution().workflow_id(), "workflow_execution.workflow_id");
+        !s.ok()) {
+      return s;
+    }
+    return history_->RequestCancelWorkflowExecution(*ns, *req);
+  });
+}
+
+grpc::Status WorkflowServiceHandler::TerminateWorkflowExecution(
+    grpc::ServerContext*, const api::v1::TerminateWorkflowExecutionRequest* req,
+    api::v1::TerminateWorkflowExecutionResponse*) {
+  return Handle("TerminateWorkflowExecution", [&]() -> absl::Status {
+    auto ns = Resolve(req->namespace_());
+    if (!ns.ok()) return ns.status();
+    if (auto s =
+            ValidateId(req->workflow_execution().workflow_id(), "workflow_execution.workflow_id");
+        !s.ok()) {
+      return s;
+    }
+    return history_->TerminateWorkflowExecution(*ns, *req);
+  });
+}
+
+// ---- workers ----
+
+template <typename Response, typename Record>
+absl::Status WorkflowServiceHandler::Poll(grpc::ServerContext* ctx, const std::string& ns_name,
+                                          const std::string& queue, const std::string& identity,
+                                          internal::TaskKind kind, Response* resp, Record record) {
+  auto ns = Resolve(ns_name);
+  if (!ns.ok()) return ns.status();
+  if (auto s = ValidateId(queue, "task_queue.name"); !s.ok()) return s;
+  if (auto s = ValidateId(identity, "identity", false); !s.ok()) return s;
+  if (shutting_down_) return absl::UnavailableError("server is shutting down");
+  matching::TaskQueueId qid{ns->id, queue, kind};
+  absl::Time deadline = CallDeadline(ctx, clock_->Now(), kLongPoll);
+  auto cancelled = [&] { return ctx->IsCancelled() || shutting_down_.load(); };
+  for (;;) {
+    auto task = matching_->PollTask(qid, deadline, cancelled);
+    if (!task.ok()) {
+      if (shutting_down_) return absl::OkStatus();  // empty: the worker polls again elsewhere
+      return task.status();
+    }
+    if (!task->has_value()) return absl::OkStatus();
+    auto started = record(*ns, **task, identity);
+    if (started.ok()) {
+      *resp = std::move(*started);
+      return absl::OkStatus();
+    }
+    if (absl::IsNotFound(started.status())) continue;  // stale task: already started or gone
+    // Could not record it (storage trouble): put it back so it is not lost.
+    (void)matching_->AddTask(qid, **task);
+    return started.status();
+  }
+}
+
+grpc::Status WorkflowServiceHandler::PollWorkflowTaskQueue(
+    grpc::ServerContext* ctx, const api::v1::PollWorkflowTaskQueueRequest* req,
+    api::v1::PollWorkflowTaskQueueResponse* resp) {
+  return Handle("PollWorkflowTaskQueue", [&]() -> absl::Status {
+    return Poll(
+        ctx, req->namespace_(), req->task_queue().name(), req->identity(),
+        internal::TASK_KIND_WORKFLOW, resp,
+        [this](const NamespaceRef& ns, const internal::BacklogTask& t, const std::string& id) {
+          return history_->RecordWorkflowTaskStarted(ns, t, id);
+        });
+  });
+}
+
+grpc::Status WorkflowServiceHandler::PollActivityTaskQueue(
+    grpc::ServerContext* ctx, const api::v1::PollActivityTaskQueueRequest* req,
+    api::v1::PollActivityTaskQueueResponse* resp) {
+  return Handle("PollActivityTaskQueue", [&]() -> absl::Status {
+    return Poll(
+        ctx, req->namespace_(), req->task_queue().name(), req->identity(),
+        internal::TASK_KIND_ACTIVITY, resp,
+        [this](const NamespaceRef& ns, const internal::BacklogTask& t, const std::string& id) {
+          return history_->RecordActivityTaskStarted(ns, t, id);
+        });
+  });
+}
+
+grpc::Status WorkflowServiceHandler::RespondWorkflowTaskCompleted(
+    grpc::ServerContext*, const api::v1::RespondWorkflowTaskCompletedRequest* req,
+    api::v1::RespondWorkflowTaskCompletedResponse*) {
+  return Handle("RespondWorkflowTaskCompleted", [&]() -> absl::Status {
+    auto ns = Resolve(req->namespace_());
+    if (!ns.ok()) return ns.status();
+    if (auto s = ValidateCommands(*req); !s.ok()) return s;
+    return history_->RespondWorkflowTaskCompleted(*ns, *req);
+  });
+}
+
+grpc::Status WorkflowServiceHandler::RespondWorkflowTaskFailed(
+    grpc::ServerContext*, const api::v1::RespondWorkflowTaskFailedRequest* req,
+    api::v1::RespondWorkflowTaskFailedResponse*) {
+  return Handle("RespondWorkflowTaskFailed", [&]() -> absl::Status {
+    auto ns = Resolve(req->namespace_());
+    if (!ns.ok()) return ns.status();
+    if (!api::v1::WorkflowTaskFailedCause_IsValid(req->cause())) {
+      return absl::InvalidArgumentError("cause is not a known WorkflowTaskFailedCause value");
+    }
+    return history_->RespondWorkflowTaskFailed(*ns, *req);
+  });
+}
+
+grpc::Status WorkflowServiceHandler::RecordActivityTaskHeartbeat(
+    grpc::ServerContext*, const api::v1::RecordActivityTaskHeartbeatRequest* req,
+    api::v1::RecordActivityTaskHeartbeatResponse* resp) {
+  return Handle("RecordActivityTaskHeartbeat", [&]() -> absl::Status {
+    auto ns = Resolve(req->namespace_());
+    if (!ns.ok()) return ns.status();
+    if (auto s = ValidatePayloads(req->details(), "details"); !s.ok()) return s;
+    auto r = history_->RecordActivityTaskHeartbeat(*ns, *req);
+    if (!r.ok()) return r.status();
+    *resp = *r;
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status WorkflowServiceHandler::RespondActivityTaskCompleted(
+    grpc::ServerContext*, const api::v1::RespondActivityTaskCompletedRequest* req,
+    api::v1::RespondActivityTaskCompletedResponse*) {
+  return Handle("RespondActivityTaskCompleted", [&]() -> absl::Status {
+    auto ns = Resolve(req->namespace_());
+    if (!ns.ok()) return ns.status();
+    if (auto s = ValidatePayloads(req->result(), "result"); !s.ok()) return s;
+    return history_->RespondActivityTaskCompleted(*ns, *req);
+  });
+}
+
+grpc::Status WorkflowServiceHandler::RespondActivityTaskFailed(
+    grpc::ServerContext*, const api::v1::RespondActivityTaskFailedRequest* req,
+    api::v1::RespondActivityTaskFailedResponse*) {
+  return Handle("RespondActivityTaskFailed", [&]() -> absl::Status {
+    auto ns = Resolve(req->namespace_());
+    if (!ns.ok()) return ns.status();
+    if (req->failure().ByteSizeLong() > kMaxPayloadBytes) {
+      return absl::InvalidArgumentError("failure is larger than 2 MB");
+    }
+    return history_->RespondActivityTaskFailed(*ns, *req);
+  });
+}
+
+grpc::Status WorkflowServiceHandler::RespondActivityTaskCanceled(
+    grpc::ServerContext*, const api::v1::RespondActivityTaskCanceledRequest* req,
+    api::v1::RespondActivityTaskCanceledResponse*) {
+  return Handle("RespondActivityTaskCanceled", [&]() -> absl::Status {
+    auto ns = Resolve(req->namespace_());
+    if (!ns.ok()) return ns.status();
+    if (auto s = ValidatePayloads(req->details(), "details"); !s.ok()) return s;
+    return history_->RespondActivityTaskCanceled(*ns, *req);
+  });
+}
+
+}  // namespace weft::frontend

@@ -1,0 +1,107 @@
+// WorkflowServiceHandler: the gRPC face of weft (weft.api.v1.WorkflowService). Each call is
+// validated, its namespace resolved, and routed to history or matching through their client
+// interfaces; errors are translated to gRPC status codes in one place.
+//
+// Polls are long polls of up to 60 s (less when the caller's deadline is sooner); an empty
+// response means nothing arrived.
+//
+// Thread safety: thread-safe; gRPC calls it from many threads.
+// Ownership: borrows every collaborator; the composition root owns them.
+#ifndef WEFT_SERVER_FRONTEND_WORKFLOW_SERVICE_HANDLER_H_
+#define WEFT_SERVER_FRONTEND_WORKFLOW_SERVICE_HANDLER_H_
+
+#include <atomic>
+
+#include "server/common/clock.h"
+#include "server/common/metrics.h"
+#include "server/frontend/namespace_registry.h"
+#include "server/history/history_client.h"
+#include "server/matching/matching_client.h"
+#include "weft/api/v1/workflow_service.grpc.pb.h"
+
+namespace weft::frontend {
+
+class WorkflowServiceHandler final : public api::v1::WorkflowService::Service {
+ public:
+  WorkflowServiceHandler(NamespaceRegistry* namespaces, history::HistoryClient* history,
+                         matching::MatchingClient* matching, const Clock* clock, Metrics* metrics);
+
+  // Makes polls in progress return at once (empty) and later ones fail UNAVAILABLE.
+  void BeginShutdown() { shutting_down_ = true; }
+
+  grpc::Status RegisterNamespace(grpc::ServerContext*, const api::v1::RegisterNamespaceRequest*,
+                                 api::v1::RegisterNamespaceResponse*) override;
+  grpc::Status DescribeNamespace(grpc::ServerContext*, const api::v1::DescribeNamespaceRequest*,
+                                 api::v1::DescribeNamespaceResponse*) override;
+  grpc::Status ListNamespaces(grpc::ServerContext*, const api::v1::ListNamespacesRequest*,
+                              api::v1::ListNamespacesResponse*) override;
+  grpc::Status StartWorkflowExecution(grpc::ServerContext*,
+                                      const api::v1::StartWorkflowExecutionRequest*,
+                                      api::v1::StartWorkflowExecutionResponse*) override;
+  grpc::Status GetWorkflowExecutionHistory(grpc::ServerContext*,
+                                           const api::v1::GetWorkflowExecutionHistoryRequest*,
+                                           api::v1::GetWorkflowExecutionHistoryResponse*) override;
+  grpc::Status DescribeWorkflowExecution(grpc::ServerContext*,
+                                         const api::v1::DescribeWorkflowExecutionRequest*,
+                                         api::v1::DescribeWorkflowExecutionResponse*) override;
+  grpc::Status ListWorkflowExecutions(grpc::ServerContext*,
+                                      const api::v1::ListWorkflowExecutionsRequest*,
+                                      api::v1::ListWorkflowExecutionsResponse*) override;
+  grpc::Status SignalWorkflowExecution(grpc::ServerContext*,
+                                       const api::v1::SignalWorkflowExecutionRequest*,
+                                       api::v1::SignalWorkflowExecutionResponse*) override;
+  grpc::Status SignalWithStartWorkflowExecution(
+      grpc::ServerContext*, const api::v1::SignalWithStartWorkflowExecutionRequest*,
+      api::v1::SignalWithStartWorkflowExecutionResponse*) override;
+  grpc::Status RequestCancelWorkflowExecution(
+      grpc::ServerContext*, const api::v1::RequestCancelWorkflowExecutionRequest*,
+      api::v1::RequestCancelWorkflowExecutionResponse*) override;
+  grpc::Status TerminateWorkflowExecution(grpc::ServerContext*,
+                                          const api::v1::TerminateWorkflowExecutionRequest*,
+                                          api::v1::TerminateWorkflowExecutionResponse*) override;
+  grpc::Status PollWorkflowTaskQueue(grpc::ServerContext*,
+                                     const api::v1::PollWorkflowTaskQueueRequest*,
+                                     api::v1::PollWorkflowTaskQueueResponse*) override;
+  grpc::Status RespondWorkflowTaskCompleted(
+      grpc::ServerContext*, const api::v1::RespondWorkflowTaskCompletedRequest*,
+      api::v1::RespondWorkflowTaskCompletedResponse*) override;
+  grpc::Status RespondWorkflowTaskFailed(grpc::ServerContext*,
+                                         const api::v1::RespondWorkflowTaskFailedRequest*,
+                                         api::v1::RespondWorkflowTaskFailedResponse*) override;
+  grpc::Status PollActivityTaskQueue(grpc::ServerContext*,
+                                     const api::v1::PollActivityTaskQueueRequest*,
+                                     api::v1::PollActivityTaskQueueResponse*) override;
+  grpc::Status RecordActivityTaskHeartbeat(grpc::ServerContext*,
+                                           const api::v1::RecordActivityTaskHeartbeatRequest*,
+                                           api::v1::RecordActivityTaskHeartbeatResponse*) override;
+  grpc::Status RespondActivityTaskCompleted(
+      grpc::ServerContext*, const api::v1::RespondActivityTaskCompletedRequest*,
+      api::v1::RespondActivityTaskCompletedResponse*) override;
+  grpc::Status RespondActivityTaskFailed(grpc::ServerContext*,
+                                         const api::v1::RespondActivityTaskFailedRequest*,
+                                         api::v1::RespondActivityTaskFailedResponse*) override;
+  grpc::Status RespondActivityTaskCanceled(grpc::ServerContext*,
+                                           const api::v1::RespondActivityTaskCanceledRequest*,
+                                           api::v1::RespondActivityTaskCanceledResponse*) override;
+
+ private:
+  template <typename Fn>
+  grpc::Status Handle(const char* method, Fn&& fn);
+  absl::StatusOr<history::NamespaceRef> Resolve(const std::string& ns);
+  // Waits for a task on the queue and records it started; loops over stale tasks.
+  template <typename Response, typename Record>
+  absl::Status Poll(grpc::ServerContext* ctx, const std::string& ns, const std::string& queue,
+                    const std::string& identity, internal::TaskKind kind, Response* resp,
+                    Record record);
+
+  NamespaceRegistry* const namespaces_;
+  history::HistoryClient* const history_;
+  matching::MatchingClient* const matching_;
+  const Clock* const clock_;
+  Metrics* const metrics_;
+  std::atomic<bool> shutting_down_{false};
+};
+
+}  // namespace weft::frontend
+
+#endif  // WEFT_SERVER_FRONTEND_WORKFLOW_SERVICE_HANDLER_H_
