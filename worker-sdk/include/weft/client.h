@@ -1,0 +1,168 @@
+// weft::Client: starts, signals, cancels, terminates and awaits workflows over gRPC.
+//
+//   auto client = weft::Client::Connect({.address = "127.0.0.1:7233"});
+//   if (!client.ok()) return client.status();
+//   auto run = (*client)->StartWorkflow("Greeting", {.task_queue = "samples"}, std::string("Ann"));
+//   absl::StatusOr<std::string> greeting =
+//       (*client)->GetResult<std::string>(run->workflow_id, run->run_id, std::chrono::seconds(30));
+//
+// Every call returns absl::Status: gRPC errors keep their code and message, so UNAVAILABLE
+// means "retry later", NOT_FOUND "no such workflow", ALREADY_EXISTS "id in use", etc.
+//
+// Thread safety: all methods are thread-safe; one Client is meant to be shared (by Workers
+// too). The Client must outlive the Workers built on it.
+#ifndef WEFT_CLIENT_H_
+#define WEFT_CLIENT_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "weft/api/v1/workflow_service.grpc.pb.h"
+#include "weft/payload.h"
+#include "weft/retry_policy.h"
+
+namespace weft {
+
+struct ClientOptions {
+  std::string address = "127.0.0.1:7233";
+  std::string ns = "default";
+  std::string identity;  // empty: "<pid>@<hostname>"
+};
+
+struct StartWorkflowOptions {
+  std::string id;  // empty: a random UUID
+  std::string task_queue;
+  std::chrono::milliseconds execution_timeout{0};  // 0: unlimited / server default
+  std::chrono::milliseconds run_timeout{0};
+  std::chrono::milliseconds task_timeout{0};  // 0: server default (10 s)
+  api::v1::WorkflowIdReusePolicy id_reuse_policy = api::v1::WORKFLOW_ID_REUSE_POLICY_UNSPECIFIED;
+  std::optional<RetryPolicy> retry_policy;
+  std::map<std::string, nlohmann::json> memo;
+};
+
+struct WorkflowRun {
+  std::string workflow_id;
+  std::string run_id;
+};
+
+// Converts a gRPC status to an absl::Status with the same code and message.
+absl::Status FromGrpcStatus(const grpc::Status& status);
+
+class Client {
+ public:
+  static absl::StatusOr<std::unique_ptr<Client>> Connect(ClientOptions options);
+
+  // For tests and custom channels (TLS, interceptors).
+  Client(std::shared_ptr<api::v1::WorkflowService::StubInterface> stub, ClientOptions options);
+
+  template <typename... Args>
+  absl::StatusOr<WorkflowRun> StartWorkflow(std::string_view workflow_type,
+                                            const StartWorkflowOptions& options,
+                                            const Args&... args) {
+    api::v1::Payloads input;
+    try {
+      input = ToPayloads(args...);
+    } catch (const PayloadError& e) {
+      return absl::InvalidArgumentError(e.what());
+    }
+    return StartWorkflowPayloads(workflow_type, options, std::move(input));
+  }
+  absl::StatusOr<WorkflowRun> StartWorkflowPayloads(std::string_view workflow_type,
+                                                    const StartWorkflowOptions& options,
+                                                    api::v1::Payloads input);
+
+  // Sends signal `name` with one payload per argument. An empty run_id means the current run.
+  template <typename... Args>
+  absl::Status Signal(std::string_view workflow_id, std::string_view run_id, std::string_view name,
+                      const Args&... args) {
+    api::v1::Payloads input;
+    try {
+      input = ToPayloads(args...);
+    } catch (const PayloadError& e) {
+      return absl::InvalidArgumentError(e.what());
+    }
+    return SignalPayloads(workflow_id, run_id, name, std::move(input));
+  }
+  absl::Status SignalPayloads(std::string_view workflow_id, std::string_view run_id,
+                              std::string_view name, api::v1::Payloads input);
+
+  // Signals the workflow `options.id`, starting it first if it is not running. Build
+  // `signal_input` with weft::ToPayloads(...).
+  template <typename... Args>
+  absl::StatusOr<WorkflowRun> SignalWithStart(std::string_view workflow_type,
+                                              const StartWorkflowOptions& options,
+                                              std::string_view signal_name,
+                                              api::v1::Payloads signal_input, const Args&... args) {
+    api::v1::Payloads input;
+    try {
+      input = ToPayloads(args...);
+    } catch (const PayloadError& e) {
+      return absl::InvalidArgumentError(e.what());
+    }
+    return SignalWithStartPayloads(workflow_type, options, signal_name, std::move(signal_input),
+                                   std::move(input));
+  }
+  absl::StatusOr<WorkflowRun> SignalWithStartPayloads(std::string_view workflow_type,
+                                                      const StartWorkflowOptions& options,
+                                                      std::string_view signal_name,
+                                                      api::v1::Payloads signal_input,
+                                                      api::v1::Payloads input);
+
+  // Asks the workflow to cancel (cooperative).
+  absl::Status Cancel(std::string_view workflow_id, std::string_view run_id,
+                      std::string_view reason = "");
+  // Closes the run at once; no workflow code runs.
+  absl::Status Terminate(std::string_view workflow_id, std::string_view run_id,
+                         std::string_view reason = "");
+  absl::StatusOr<api::v1::DescribeWorkflowExecutionResponse> Describe(std::string_view workflow_id,
+                                                                      std::string_view run_id = "");
+
+  // Waits up to `timeout` for the run to close and returns its close event. DEADLINE_EXCEEDED
+  // when it is still running then. Retries UNAVAILABLE within the timeout.
+  absl::StatusOr<api::v1::HistoryEvent> GetResultEvent(std::string_view workflow_id,
+                                                       std::string_view run_id,
+                                                       std::chrono::milliseconds timeout);
+
+  // The result of a completed run, decoded as T. A run that closed otherwise gives a status
+  // naming the outcome: ABORTED "workflow failed: <message>", CANCELLED "workflow canceled",
+  // ABORTED "workflow terminated: <reason>", DEADLINE_EXCEEDED "workflow timed out".
+  template <typename T>
+  absl::StatusOr<T> GetResult(std::string_view workflow_id, std::string_view run_id,
+                              std::chrono::milliseconds timeout) {
+    absl::StatusOr<api::v1::Payloads> result = GetResultPayloads(workflow_id, run_id, timeout);
+    if (!result.ok()) return result.status();
+    try {
+      return FromFirstPayload<T>(*result);
+    } catch (const PayloadError& e) {
+      return absl::InvalidArgumentError(e.what());
+    }
+  }
+  absl::StatusOr<api::v1::Payloads> GetResultPayloads(std::string_view workflow_id,
+                                                      std::string_view run_id,
+                                                      std::chrono::milliseconds timeout);
+
+  // ---- for Workers ----
+  api::v1::WorkflowService::StubInterface& stub() { return *stub_; }
+  const std::string& ns() const { return options_.ns; }
+  const std::string& identity() const { return options_.identity; }
+
+ private:
+  api::v1::StartWorkflowExecutionRequest BuildStartRequest(std::string_view workflow_type,
+                                                           const StartWorkflowOptions& options,
+                                                           api::v1::Payloads input) const;
+
+  std::shared_ptr<api::v1::WorkflowService::StubInterface> stub_;
+  ClientOptions options_;
+};
+
+}  // namespace weft
+
+#endif  // WEFT_CLIENT_H_

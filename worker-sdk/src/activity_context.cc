@@ -1,0 +1,31 @@
+#include <algorithm>
+
+#include "weft/activity.h"
+
+namespace weft {
+namespace {
+constexpr auto kDefaultThrottle = std::chrono::seconds(1);
+}  // namespace
+
+ActivityContext::ActivityContext(ActivityInfo info, api::v1::Payloads previous_details,
+                                 HeartbeatSender sender)
+    : info_(std::move(info)),
+      previous_details_(std::move(previous_details)),
+      sender_(std::move(sender)) {
+  if (info_.heartbeat_timeout.count() > 0) {
+    throttle_ = std::min<std::chrono::steady_clock::duration>(info_.heartbeat_timeout * 4 / 5,
+                                                              std::chrono::seconds(30));
+  } else {
+    throttle_ = kDefaultThrottle;
+  }
+}
+
+void ActivityContext::HeartbeatPayloads(api::v1::Payloads details) {
+  auto now = std::chrono::steady_clock::now();
+  if (sent_once_ && now - last_sent_ < throttle_) return;
+  sent_once_ = true;
+  last_sent_ = now;
+  if (sender_ && sender_(details)) cancel_requested_.store(true);
+}
+
+}  // namespace weft

@@ -1,0 +1,234 @@
+#include "weft/client.h"
+
+#include <algorithm>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "proto_time.h"
+#include "uuid.h"
+
+namespace weft {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A single GetWorkflowExecutionHistory long poll waits at most this long; the server caps it
+// at 60 s, and a shorter call lets us notice our own timeout in time.
+constexpr auto kMaxPollSlice = std::chrono::seconds(50);
+
+void SetDuration(std::chrono::milliseconds d, google::protobuf::Duration* out) {
+  if (d.count() > 0) *out = detail::ToProtoDuration(d);
+}
+
+}  // namespace
+
+absl::Status FromGrpcStatus(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      absl::string_view(status.error_message()));
+}
+
+absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
+  if (options.address.empty()) return absl::InvalidArgumentError("Client: empty address");
+  if (options.ns.empty()) return absl::InvalidArgumentError("Client: empty namespace");
+  grpc::ChannelArguments args;
+  // Long polls are idle for up to 60 s: keep the connection alive through proxies.
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
+  args.SetMaxReceiveMessageSize(64 * 1024 * 1024);
+  auto channel =
+      grpc::CreateCustomChannel(options.address, grpc::InsecureChannelCredentials(), args);
+  std::shared_ptr<api::v1::WorkflowService::StubInterface> stub =
+      api::v1::WorkflowService::NewStub(channel);
+  return std::make_unique<Client>(std::move(stub), std::move(options));
+}
+
+Client::Client(std::shared_ptr<api::v1::WorkflowService::StubInterface> stub, ClientOptions options)
+    : stub_(std::move(stub)), options_(std::move(options)) {
+  if (options_.identity.empty()) options_.identity = detail::DefaultIdentity();
+}
+
+api::v1::StartWorkflowExecutionRequest Client::BuildStartRequest(
+    std::string_view workflow_type, const StartWorkflowOptions& options,
+    api::v1::Payloads input) const {
+  api::v1::StartWorkflowExecutionRequest req;
+  req.set_namespace_(options_.ns);
+  req.set_workflow_id(options.id.empty() ? detail::RandomUuid() : options.id);
+  req.mutable_workflow_type()->set_name(std::string(workflow_type));
+  req.mutable_task_queue()->set_name(options.task_queue);
+  *req.mutable_input() = std::move(input);
+  SetDuration(options.execution_timeout, req.mutable_workflow_execution_timeout());
+  SetDuration(options.run_timeout, req.mutable_workflow_run_timeout());
+  SetDuration(options.task_timeout, req.mutable_workflow_task_timeout());
+  req.set_identity(options_.identity);
+  req.set_request_id(detail::RandomUuid());
+  req.set_workflow_id_reuse_policy(options.id_reuse_policy);
+  if (options.retry_policy) *req.mutable_retry_policy() = options.retry_policy->ToProto();
+  for (const auto& [key, value] : options.memo) {
+    (*req.mutable_memo()->mutable_fields())[key] = ToPayload(value);
+  }
+  return req;
+}
+
+absl::StatusOr<WorkflowRun> Client::StartWorkflowPayloads(std::string_view workflow_type,
+                                                          const StartWorkflowOptions& options,
+                                                          api::v1::Payloads input) {
+  if (options.task_queue.empty()) {
+    return absl::InvalidArgumentError("StartWorkflow: task_queue is required");
+  }
+  api::v1::StartWorkflowExecutionRequest req =
+      BuildStartRequest(workflow_type, options, std::move(input));
+  api::v1::StartWorkflowExecutionResponse resp;
+  grpc::ClientContext ctx;
+  absl::Status status = FromGrpcStatus(stub_->StartWorkflowExecution(&ctx, req, &resp));
+  if (!status.ok()) return status;
+  return WorkflowRun{req.workflow_id(), resp.run_id()};
+}
+
+absl::Status Client::SignalPayloads(std::string_view workflow_id, std::string_view run_id,
+                                    std::string_view name, api::v1::Payloads input) {
+  api::v1::SignalWorkflowExecutionRequest req;
+  req.set_namespace_(options_.ns);
+  req.mutable_workflow_execution()->set_workflow_id(std::string(workflow_id));
+  req.mutable_workflow_execution()->set_run_id(std::string(run_id));
+  req.set_signal_name(std::string(name));
+  *req.mutable_input() = std::move(input);
+  req.set_identity(options_.identity);
+  req.set_request_id(detail::RandomUuid());
+  api::v1::SignalWorkflowExecutionResponse resp;
+  grpc::ClientContext ctx;
+  return FromGrpcStatus(stub_->SignalWorkflowExecution(&ctx, req, &resp));
+}
+
+absl::StatusOr<WorkflowRun> Client::SignalWithStartPayloads(std::string_view workflow_type,
+                                                            const StartWorkflowOptions& options,
+                                                            std::string_view signal_name,
+                                                            api::v1::Payloads signal_input,
+                                                            api::v1::Payloads input) {
+  if (options.id.empty()) return absl::InvalidArgumentError("SignalWithStart: id is required");
+  if (options.task_queue.empty()) {
+    return absl::InvalidArgumentError("SignalWithStart: task_queue is required");
+  }
+  api::v1::SignalWithStartWorkflowExecutionRequest req;
+  *req.mutable_start() = BuildStartRequest(workflow_type, options, std::move(input));
+  req.set_signal_name(std::string(signal_name));
+  *req.mutable_signal_input() = std::move(signal_input);
+  api::v1::SignalWithStartWorkflowExecutionResponse resp;
+  grpc::ClientContext ctx;
+  absl::Status status = FromGrpcStatus(stub_->SignalWithStartWorkflowExecution(&ctx, req, &resp));
+  if (!status.ok()) return status;
+  return WorkflowRun{options.id, resp.run_id()};
+}
+
+absl::Status Client::Cancel(std::string_view workflow_id, std::string_view run_id,
+                            std::string_view reason) {
+  api::v1::RequestCancelWorkflowExecutionRequest req;
+  req.set_namespace_(options_.ns);
+  req.mutable_workflow_execution()->set_workflow_id(std::string(workflow_id));
+  req.mutable_workflow_execution()->set_run_id(std::string(run_id));
+  req.set_identity(options_.identity);
+  req.set_request_id(detail::RandomUuid());
+  req.set_reason(std::string(reason));
+  api::v1::RequestCancelWorkflowExecutionResponse resp;
+  grpc::ClientContext ctx;
+  return FromGrpcStatus(stub_->RequestCancelWorkflowExecution(&ctx, req, &resp));
+}
+
+absl::Status Client::Terminate(std::string_view workflow_id, std::string_view run_id,
+                               std::string_view reason) {
+  api::v1::TerminateWorkflowExecutionRequest req;
+  req.set_namespace_(options_.ns);
+  req.mutable_workflow_execution()->set_workflow_id(std::string(workflow_id));
+  req.mutable_workflow_execution()->set_run_id(std::string(run_id));
+  req.set_reason(std::string(reason));
+  req.set_identity(options_.identity);
+  api::v1::TerminateWorkflowExecutionResponse resp;
+  grpc::ClientContext ctx;
+  return FromGrpcStatus(stub_->TerminateWorkflowExecution(&ctx, req, &resp));
+}
+
+absl::StatusOr<api::v1::DescribeWorkflowExecutionResponse> Client::Describe(
+    std::string_view workflow_id, std::string_view run_id) {
+  api::v1::DescribeWorkflowExecutionRequest req;
+  req.set_namespace_(options_.ns);
+  req.mutable_execution()->set_workflow_id(std::string(workflow_id));
+  req.mutable_execution()->set_run_id(std::string(run_id));
+  api::v1::DescribeWorkflowExecutionResponse resp;
+  grpc::ClientContext ctx;
+  absl::Status status = FromGrpcStatus(stub_->DescribeWorkflowExecution(&ctx, req, &resp));
+  if (!status.ok()) return status;
+  return resp;
+}
+
+absl::StatusOr<api::v1::HistoryEvent> Client::GetResultEvent(std::string_view workflow_id,
+                                                             std::string_view run_id,
+                                                             std::chrono::milliseconds timeout) {
+  const Clock::time_point deadline = Clock::now() + timeout;
+  api::v1::GetWorkflowExecutionHistoryRequest req;
+  req.set_namespace_(options_.ns);
+  req.mutable_execution()->set_workflow_id(std::string(workflow_id));
+  req.mutable_execution()->set_run_id(std::string(run_id));
+  req.set_wait_new_event(true);
+  req.set_history_event_filter_type(api::v1::HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT);
+  auto backoff = std::chrono::milliseconds(100);
+  while (true) {
+    const Clock::time_point now = Clock::now();
+    if (now >= deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("timed out waiting for the result of workflow ", std::string(workflow_id)));
+    }
+    grpc::ClientContext ctx;
+    // gRPC deadlines are wall-clock; our own timeout is measured on the steady clock.
+    Clock::duration slice = std::min<Clock::duration>(deadline - now, kMaxPollSlice);
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::duration_cast<std::chrono::system_clock::duration>(slice));
+    api::v1::GetWorkflowExecutionHistoryResponse resp;
+    grpc::Status status = stub_->GetWorkflowExecutionHistory(&ctx, req, &resp);
+    if (status.ok()) {
+      backoff = std::chrono::milliseconds(100);
+      if (resp.history().events_size() > 0) {
+        return resp.history().events(resp.history().events_size() - 1);
+      }
+      req.set_next_page_token(resp.next_page_token());
+      continue;
+    }
+    // Our own slice deadline (or the server's) passed: poll again until `deadline`.
+    if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) continue;
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+      auto wait = std::min<Clock::duration>(backoff, deadline - Clock::now());
+      if (wait > Clock::duration::zero()) std::this_thread::sleep_for(wait);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+      continue;
+    }
+    return FromGrpcStatus(status);
+  }
+}
+
+absl::StatusOr<api::v1::Payloads> Client::GetResultPayloads(std::string_view workflow_id,
+                                                            std::string_view run_id,
+                                                            std::chrono::milliseconds timeout) {
+  absl::StatusOr<api::v1::HistoryEvent> event = GetResultEvent(workflow_id, run_id, timeout);
+  if (!event.ok()) return event.status();
+  switch (event->event_type()) {
+    case api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
+      return event->workflow_execution_completed_event_attributes().result();
+    case api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_FAILED: {
+      const auto& failure = event->workflow_execution_failed_event_attributes().failure();
+      std::string message = absl::StrCat("workflow failed: ", failure.message());
+      if (!failure.type().empty()) absl::StrAppend(&message, " (", failure.type(), ")");
+      return absl::AbortedError(message);
+    }
+    case api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED:
+      return absl::CancelledError("workflow canceled");
+    case api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED:
+      return absl::AbortedError(
+          absl::StrCat("workflow terminated: ",
+                       event->workflow_execution_terminated_event_attributes().reason()));
+    case api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT:
+      return absl::DeadlineExceededError("workflow timed out");
+    default:
+      return absl::InternalError(
+          absl::StrCat("unexpected close event ", api::v1::EventType_Name(event->event_type())));
+  }
+}
+
+}  // namespace weft

@@ -1,0 +1,52 @@
+// Replayer: runs one workflow task by replaying the run's full history through a fresh
+// instance of the workflow coroutine, and returns the commands of the current task or why
+// the task must fail. No I/O: the worker feeds it the history from a poll, tests feed it
+// hand-built histories.
+//
+// Following docs/architecture/worker-protocol.md, the code runs once per WorkflowTaskStarted
+// whose task completed (and once more for the last, current task), after the events since
+// the previous run are delivered in history order. Tasks that failed or timed out are not
+// run: their events are delivered with the next run. Commands issued while replaying a
+// completed task must match, in order, the command events recorded after its
+// WorkflowTaskCompleted, or the task fails with NON_DETERMINISTIC_ERROR.
+//
+// Thread safety: Replay() is const and keeps no state between calls; call it from any thread.
+// The definition must outlive the Replayer.
+#ifndef WEFT_SDK_SRC_REPLAYER_H_
+#define WEFT_SDK_SRC_REPLAYER_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "weft/api/v1/command.pb.h"
+#include "weft/api/v1/common.pb.h"
+#include "weft/api/v1/enums.pb.h"
+#include "weft/api/v1/history.pb.h"
+#include "weft/workflow_definition.h"
+
+namespace weft {
+
+struct ReplayResult {
+  // true: respond RespondWorkflowTaskFailed(cause, message); false: send `commands`.
+  bool task_failed = false;
+  api::v1::WorkflowTaskFailedCause cause = api::v1::WORKFLOW_TASK_FAILED_CAUSE_UNSPECIFIED;
+  std::string message;
+  std::vector<api::v1::Command> commands;
+};
+
+class Replayer {
+ public:
+  explicit Replayer(const WorkflowDefinition& definition) : definition_(definition) {}
+
+  // `execution` names the run (its run id seeds ctx.Random()).
+  ReplayResult Replay(const api::v1::History& history, const api::v1::WorkflowExecution& execution,
+                      std::string_view namespace_name) const;
+
+ private:
+  const WorkflowDefinition& definition_;
+};
+
+}  // namespace weft
+
+#endif  // WEFT_SDK_SRC_REPLAYER_H_

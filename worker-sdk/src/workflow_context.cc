@@ -1,0 +1,61 @@
+#include "weft/workflow_context.h"
+
+#include <cstdio>
+
+#include "workflow_runtime.h"
+
+namespace weft {
+
+void TimerFuture::Cancel() {
+  if (runtime_ != nullptr && !timer_id_.empty()) runtime_->CancelTimer(timer_id_);
+}
+
+Future<api::v1::Payloads> WorkflowContext::ScheduleActivity(std::string_view name,
+                                                            const ActivityOptions& options,
+                                                            api::v1::Payloads input) {
+  return runtime_->ScheduleActivity(name, options, std::move(input));
+}
+
+TimerFuture WorkflowContext::NewTimer(std::chrono::milliseconds duration) {
+  return runtime_->StartTimer(duration);
+}
+
+SignalChannel& WorkflowContext::GetSignalChannel(std::string_view name) {
+  return runtime_->Channel(name);
+}
+
+std::chrono::system_clock::time_point WorkflowContext::Now() const { return runtime_->now(); }
+
+uint64_t WorkflowContext::Random() { return runtime_->Random(); }
+
+double WorkflowContext::RandomDouble() {
+  // The top 53 bits fill a double's mantissa exactly.
+  return static_cast<double>(runtime_->Random() >> 11) * 0x1.0p-53;
+}
+
+std::string WorkflowContext::NewUuid() {
+  uint64_t hi = runtime_->Random();
+  uint64_t lo = runtime_->Random();
+  hi = (hi & 0xffffffffffff0fffull) | 0x0000000000004000ull;  // version 4
+  lo = (lo & 0x3fffffffffffffffull) | 0x8000000000000000ull;  // variant 10
+  char buf[37];
+  std::snprintf(buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
+                static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
+                static_cast<unsigned>(lo >> 48),
+                static_cast<unsigned long long>(lo & 0xffffffffffffull));
+  return buf;
+}
+
+api::v1::Payload WorkflowContext::SideEffectPayload(const std::function<api::v1::Payload()>& fn) {
+  return runtime_->SideEffect(fn);
+}
+
+bool WorkflowContext::IsCancelRequested() const { return runtime_->cancel_requested(); }
+
+Future<void> WorkflowContext::CancelRequested() { return runtime_->CancelRequested(); }
+
+const WorkflowInfo& WorkflowContext::Info() const { return runtime_->info(); }
+
+bool WorkflowContext::IsReplaying() const { return runtime_->replaying(); }
+
+}  // namespace weft

@@ -1,0 +1,399 @@
+#include "workflow_runtime.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "proto_time.h"
+#include "weft/errors.h"
+
+namespace weft::detail {
+namespace {
+
+using api::v1::Command;
+using api::v1::HistoryEvent;
+
+uint64_t Fnv1a(const std::string& s) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+std::string EventName(api::v1::EventType type) {
+  // "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED" -> "ActivityTaskScheduled".
+  std::string name = api::v1::EventType_Name(type);
+  if (name.rfind("EVENT_TYPE_", 0) == 0) name = name.substr(11);
+  std::string out;
+  bool upper = true;
+  for (char c : name) {
+    if (c == '_') {
+      upper = true;
+    } else {
+      out += upper ? c : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      upper = false;
+    }
+  }
+  return out;
+}
+
+constexpr const char* kSideEffectMarker = "SideEffect";
+
+}  // namespace
+
+std::string DescribeEvent(const HistoryEvent& e) {
+  using api::v1::EventType;
+  switch (e.event_type()) {
+    case EventType::EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+      return absl::StrCat("ActivityTaskScheduled(activity_id=",
+                          e.activity_task_scheduled_event_attributes().activity_id(), ", type=",
+                          e.activity_task_scheduled_event_attributes().activity_type().name(), ")");
+    case EventType::EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED:
+      return absl::StrCat("ActivityTaskCancelRequested(scheduled_event_id=",
+                          e.activity_task_cancel_requested_event_attributes().scheduled_event_id(),
+                          ")");
+    case EventType::EVENT_TYPE_TIMER_STARTED:
+      return absl::StrCat("TimerStarted(timer_id=", e.timer_started_event_attributes().timer_id(),
+                          ")");
+    case EventType::EVENT_TYPE_TIMER_CANCELED:
+      return absl::StrCat("TimerCanceled(timer_id=", e.timer_canceled_event_attributes().timer_id(),
+                          ")");
+    case EventType::EVENT_TYPE_MARKER_RECORDED:
+      return absl::StrCat(
+          "MarkerRecorded(name=", e.marker_recorded_event_attributes().marker_name(), ")");
+    default:
+      return EventName(e.event_type());
+  }
+}
+
+std::string DescribeCommand(const Command& c) {
+  using api::v1::CommandType;
+  switch (c.command_type()) {
+    case CommandType::COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK:
+      return absl::StrCat(
+          "ScheduleActivityTask(activity_id=",
+          c.schedule_activity_task_command_attributes().activity_id(),
+          ", type=", c.schedule_activity_task_command_attributes().activity_type().name(), ")");
+    case CommandType::COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK:
+      return absl::StrCat("RequestCancelActivityTask(scheduled_event_id=",
+                          c.request_cancel_activity_task_command_attributes().scheduled_event_id(),
+                          ")");
+    case CommandType::COMMAND_TYPE_START_TIMER:
+      return absl::StrCat("StartTimer(timer_id=", c.start_timer_command_attributes().timer_id(),
+                          ")");
+    case CommandType::COMMAND_TYPE_CANCEL_TIMER:
+      return absl::StrCat("CancelTimer(timer_id=", c.cancel_timer_command_attributes().timer_id(),
+                          ")");
+    case CommandType::COMMAND_TYPE_RECORD_MARKER:
+      return absl::StrCat("RecordMarker(name=", c.record_marker_command_attributes().marker_name(),
+                          ")");
+    case CommandType::COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION:
+      return "CompleteWorkflowExecution";
+    case CommandType::COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION:
+      return "FailWorkflowExecution";
+    case CommandType::COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION:
+      return "CancelWorkflowExecution";
+    default:
+      return api::v1::CommandType_Name(c.command_type());
+  }
+}
+
+bool CommandMatchesEvent(const Command& c, const HistoryEvent& e) {
+  using api::v1::CommandType;
+  using api::v1::EventType;
+  switch (c.command_type()) {
+    case CommandType::COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK: {
+      if (e.event_type() != EventType::EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) return false;
+      const auto& ca = c.schedule_activity_task_command_attributes();
+      const auto& ea = e.activity_task_scheduled_event_attributes();
+      return ca.activity_id() == ea.activity_id() &&
+             ca.activity_type().name() == ea.activity_type().name();
+    }
+    case CommandType::COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK:
+      return e.event_type() == EventType::EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED &&
+             c.request_cancel_activity_task_command_attributes().scheduled_event_id() ==
+                 e.activity_task_cancel_requested_event_attributes().scheduled_event_id();
+    case CommandType::COMMAND_TYPE_START_TIMER:
+      return e.event_type() == EventType::EVENT_TYPE_TIMER_STARTED &&
+             c.start_timer_command_attributes().timer_id() ==
+                 e.timer_started_event_attributes().timer_id();
+    case CommandType::COMMAND_TYPE_CANCEL_TIMER:
+      return e.event_type() == EventType::EVENT_TYPE_TIMER_CANCELED &&
+             c.cancel_timer_command_attributes().timer_id() ==
+                 e.timer_canceled_event_attributes().timer_id();
+    case CommandType::COMMAND_TYPE_RECORD_MARKER:
+      return e.event_type() == EventType::EVENT_TYPE_MARKER_RECORDED &&
+             c.record_marker_command_attributes().marker_name() ==
+                 e.marker_recorded_event_attributes().marker_name();
+    case CommandType::COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION:
+      return e.event_type() == EventType::EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED;
+    case CommandType::COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION:
+      return e.event_type() == EventType::EVENT_TYPE_WORKFLOW_EXECUTION_FAILED;
+    case CommandType::COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION:
+      return e.event_type() == EventType::EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED;
+    default:
+      return false;
+  }
+}
+
+bool IsCommandEvent(const HistoryEvent& e, int64_t* completed_id) {
+  using api::v1::EventType;
+  switch (e.event_type()) {
+    case EventType::EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+      *completed_id =
+          e.activity_task_scheduled_event_attributes().workflow_task_completed_event_id();
+      return true;
+    case EventType::EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED:
+      *completed_id =
+          e.activity_task_cancel_requested_event_attributes().workflow_task_completed_event_id();
+      return true;
+    case EventType::EVENT_TYPE_TIMER_STARTED:
+      *completed_id = e.timer_started_event_attributes().workflow_task_completed_event_id();
+      return true;
+    case EventType::EVENT_TYPE_TIMER_CANCELED:
+      *completed_id = e.timer_canceled_event_attributes().workflow_task_completed_event_id();
+      return true;
+    case EventType::EVENT_TYPE_MARKER_RECORDED:
+      *completed_id = e.marker_recorded_event_attributes().workflow_task_completed_event_id();
+      return true;
+    case EventType::EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
+      *completed_id =
+          e.workflow_execution_completed_event_attributes().workflow_task_completed_event_id();
+      return true;
+    case EventType::EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
+      *completed_id =
+          e.workflow_execution_failed_event_attributes().workflow_task_completed_event_id();
+      return true;
+    case EventType::EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED:
+      *completed_id =
+          e.workflow_execution_canceled_event_attributes().workflow_task_completed_event_id();
+      return true;
+    default:
+      return false;
+  }
+}
+
+WorkflowRuntime::WorkflowRuntime(WorkflowInfo info)
+    : info_(std::move(info)),
+      rng_(Fnv1a(info_.run_id)),
+      cancel_requested_(std::make_shared<FutureState<void>>(this)) {}
+
+void WorkflowRuntime::RunReady() {
+  while (!ready_.empty() && !failed()) {
+    std::coroutine_handle<> handle = ready_.front();
+    ready_.pop_front();
+    handle.resume();
+  }
+}
+
+void WorkflowRuntime::BeginTask(std::chrono::system_clock::time_point now, bool replaying,
+                                int64_t completed_event_id,
+                                std::vector<const HistoryEvent*> expected) {
+  now_ = now;
+  replaying_ = replaying;
+  completed_event_id_ = completed_event_id;
+  expected_ = std::move(expected);
+  next_expected_ = 0;
+}
+
+void WorkflowRuntime::EndTask() {
+  if (failed() || !replaying_ || next_expected_ >= expected_.size()) return;
+  const HistoryEvent& e = *expected_[next_expected_];
+  failure_ = absl::StrCat("non-deterministic workflow: history has ", DescribeEvent(e),
+                          " at event ", e.event_id(), ", the code issued no further command");
+}
+
+void WorkflowRuntime::Diverged(std::string message) {
+  if (!failure_) failure_ = std::move(message);
+  throw NondeterminismError(*failure_);
+}
+
+const HistoryEvent* WorkflowRuntime::IssueCommand(Command command) {
+  if (failed()) throw NondeterminismError(*failure_);
+  if (!replaying_) {
+    commands_.push_back(std::move(command));
+    return nullptr;
+  }
+  if (next_expected_ >= expected_.size()) {
+    Diverged(
+        absl::StrCat("non-deterministic workflow: history has no further command for the "
+                     "workflow task completed at event ",
+                     completed_event_id_, ", the code issued ", DescribeCommand(command)));
+  }
+  const HistoryEvent* event = expected_[next_expected_];
+  if (!CommandMatchesEvent(command, *event)) {
+    Diverged(absl::StrCat("non-deterministic workflow: history has ", DescribeEvent(*event),
+                          " at event ", event->event_id(), ", the code issued ",
+                          DescribeCommand(command)));
+  }
+  ++next_expected_;
+  return event;
+}
+
+Future<api::v1::Payloads> WorkflowRuntime::ScheduleActivity(std::string_view name,
+                                                            const ActivityOptions& options,
+                                                            api::v1::Payloads input) {
+  std::string id = NextId();
+  Command command;
+  command.set_command_type(api::v1::COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK);
+  auto* attrs = command.mutable_schedule_activity_task_command_attributes();
+  attrs->set_activity_id(id);
+  attrs->mutable_activity_type()->set_name(std::string(name));
+  if (!options.task_queue.empty())
+    attrs->mutable_task_queue()->set_name(std::string(options.task_queue));
+  *attrs->mutable_input() = std::move(input);
+  if (options.schedule_to_close.count() > 0) {
+    *attrs->mutable_schedule_to_close_timeout() = ToProtoDuration(options.schedule_to_close);
+  }
+  if (options.schedule_to_start.count() > 0) {
+    *attrs->mutable_schedule_to_start_timeout() = ToProtoDuration(options.schedule_to_start);
+  }
+  if (options.start_to_close.count() > 0) {
+    *attrs->mutable_start_to_close_timeout() = ToProtoDuration(options.start_to_close);
+  }
+  if (options.heartbeat_timeout.count() > 0) {
+    *attrs->mutable_heartbeat_timeout() = ToProtoDuration(options.heartbeat_timeout);
+  }
+  if (options.retry_policy) *attrs->mutable_retry_policy() = options.retry_policy->ToProto();
+
+  auto state = std::make_shared<FutureState<api::v1::Payloads>>(this);
+  const HistoryEvent* event = IssueCommand(std::move(command));
+  if (event != nullptr) activity_by_scheduled_event_[event->event_id()] = id;
+  activities_[id] = PendingActivity{id, std::string(name), state};
+  return Future<api::v1::Payloads>(state);
+}
+
+void WorkflowRuntime::ResolveActivity(int64_t scheduled_event_id, const HistoryEvent& e) {
+  auto by_event = activity_by_scheduled_event_.find(scheduled_event_id);
+  if (by_event == activity_by_scheduled_event_.end()) return;
+  auto it = activities_.find(by_event->second);
+  if (it == activities_.end()) return;
+  PendingActivity activity = std::move(it->second);
+  activities_.erase(it);
+  activity_by_scheduled_event_.erase(by_event);
+
+  using api::v1::EventType;
+  auto fail = [&](const std::string& message, const std::string& type) {
+    activity.state->SetError(std::make_exception_ptr(
+        ActivityError(activity.activity_type, activity.activity_id, message, type)));
+  };
+  switch (e.event_type()) {
+    case EventType::EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+      activity.state->SetValue(e.activity_task_completed_event_attributes().result());
+      break;
+    case EventType::EVENT_TYPE_ACTIVITY_TASK_FAILED: {
+      const auto& failure = e.activity_task_failed_event_attributes().failure();
+      fail(failure.message(), failure.type().empty() ? "ApplicationError" : failure.type());
+      break;
+    }
+    case EventType::EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT: {
+      const auto& a = e.activity_task_timed_out_event_attributes();
+      std::string message = absl::StrCat("activity ", activity.activity_type, " timed out (",
+                                         api::v1::TimeoutType_Name(a.timeout_type()), ")");
+      if (!a.failure().message().empty()) absl::StrAppend(&message, ": ", a.failure().message());
+      fail(message, "TimeoutError");
+      break;
+    }
+    default:
+      fail(absl::StrCat("activity ", activity.activity_type, " canceled"), "CanceledError");
+      break;
+  }
+}
+
+TimerFuture WorkflowRuntime::StartTimer(std::chrono::milliseconds duration) {
+  auto state = std::make_shared<FutureState<void>>(this);
+  if (duration.count() <= 0) {
+    state->SetValue();
+    return TimerFuture(state, this, "");
+  }
+  std::string id = NextId();
+  Command command;
+  command.set_command_type(api::v1::COMMAND_TYPE_START_TIMER);
+  command.mutable_start_timer_command_attributes()->set_timer_id(id);
+  *command.mutable_start_timer_command_attributes()->mutable_start_to_fire_timeout() =
+      ToProtoDuration(duration);
+  IssueCommand(std::move(command));
+  timers_[id] = state;
+  return TimerFuture(state, this, id);
+}
+
+void WorkflowRuntime::CancelTimer(const std::string& timer_id) {
+  auto it = timers_.find(timer_id);
+  if (it == timers_.end()) return;  // fired, canceled already, or never started
+  Command command;
+  command.set_command_type(api::v1::COMMAND_TYPE_CANCEL_TIMER);
+  command.mutable_cancel_timer_command_attributes()->set_timer_id(timer_id);
+  IssueCommand(std::move(command));
+  auto state = std::move(it->second);
+  timers_.erase(it);
+  state->SetError(std::make_exception_ptr(CanceledError("timer " + timer_id + " canceled")));
+}
+
+SignalChannel& WorkflowRuntime::Channel(std::string_view name) {
+  auto it = channels_.find(name);
+  if (it == channels_.end()) {
+    it = channels_
+             .emplace(std::string(name), std::make_unique<SignalChannel>(this, std::string(name)))
+             .first;
+  }
+  return *it->second;
+}
+
+api::v1::Payload WorkflowRuntime::SideEffect(const std::function<api::v1::Payload()>& fn) {
+  Command command;
+  command.set_command_type(api::v1::COMMAND_TYPE_RECORD_MARKER);
+  auto* attrs = command.mutable_record_marker_command_attributes();
+  attrs->set_marker_name(kSideEffectMarker);
+  if (replaying_) {
+    const HistoryEvent* event = IssueCommand(std::move(command));
+    const auto& details = event->marker_recorded_event_attributes().details();
+    auto it = details.find("data");
+    if (it == details.end() || it->second.payloads_size() == 0) {
+      Diverged(absl::StrCat("non-deterministic workflow: history has ", DescribeEvent(*event),
+                            " at event ", event->event_id(), " without a recorded value"));
+    }
+    return it->second.payloads(0);
+  }
+  api::v1::Payload value = fn();
+  *(*attrs->mutable_details())["data"].add_payloads() = value;
+  IssueCommand(std::move(command));
+  return value;
+}
+
+void WorkflowRuntime::Deliver(const HistoryEvent& e) {
+  using api::v1::EventType;
+  switch (e.event_type()) {
+    case EventType::EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+      ResolveActivity(e.activity_task_completed_event_attributes().scheduled_event_id(), e);
+      break;
+    case EventType::EVENT_TYPE_ACTIVITY_TASK_FAILED:
+      ResolveActivity(e.activity_task_failed_event_attributes().scheduled_event_id(), e);
+      break;
+    case EventType::EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
+      ResolveActivity(e.activity_task_timed_out_event_attributes().scheduled_event_id(), e);
+      break;
+    case EventType::EVENT_TYPE_ACTIVITY_TASK_CANCELED:
+      ResolveActivity(e.activity_task_canceled_event_attributes().scheduled_event_id(), e);
+      break;
+    case EventType::EVENT_TYPE_TIMER_FIRED: {
+      auto it = timers_.find(e.timer_fired_event_attributes().timer_id());
+      if (it == timers_.end()) break;
+      auto state = std::move(it->second);
+      timers_.erase(it);
+      state->SetValue();
+      break;
+    }
+    case EventType::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+      Channel(e.workflow_execution_signaled_event_attributes().signal_name())
+          .Deliver(e.workflow_execution_signaled_event_attributes().input());
+      break;
+    case EventType::EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED:
+      cancel_requested_->SetValue();
+      break;
+    default:
+      break;
+  }
+}
+
+}  // namespace weft::detail

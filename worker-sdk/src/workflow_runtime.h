@@ -1,0 +1,119 @@
+// detail::WorkflowRuntime: the state machine behind one WorkflowContext during one replay.
+//
+// It owns the futures of pending activities and timers, the signal channels and the queue of
+// ready coroutines; it turns delivered history events into resolved futures and the
+// workflow's calls into commands. In a task being replayed (one that already completed) each
+// command is matched at once against the next command event recorded for that task, so that
+// markers (SideEffect) can return recorded values and a mismatch stops the code where it
+// diverged. In the current task commands are collected to be sent to the server.
+//
+// Thread safety: none; one replay runs on one thread. Owned by the Replayer.
+#ifndef WEFT_SDK_SRC_WORKFLOW_RUNTIME_H_
+#define WEFT_SDK_SRC_WORKFLOW_RUNTIME_H_
+
+#include <chrono>
+#include <coroutine>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "weft/api/v1/command.pb.h"
+#include "weft/api/v1/history.pb.h"
+#include "weft/future.h"
+#include "weft/signal_channel.h"
+#include "weft/workflow_context.h"
+
+namespace weft::detail {
+
+// Thrown into workflow code when it diverges from history, to unwind it. The runtime keeps
+// the message, so catching it in user code changes nothing.
+class NondeterminismError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// "ActivityTaskScheduled(activity_id=1, type=Compose)" and the like, for error messages.
+std::string DescribeEvent(const api::v1::HistoryEvent& event);
+std::string DescribeCommand(const api::v1::Command& command);
+// Whether `event` is what `command` produces (type and identity).
+bool CommandMatchesEvent(const api::v1::Command& command, const api::v1::HistoryEvent& event);
+// Whether `event` records a command; sets *completed_id to its workflow task completed id.
+bool IsCommandEvent(const api::v1::HistoryEvent& event, int64_t* completed_id);
+
+class WorkflowRuntime : public Scheduler {
+ public:
+  explicit WorkflowRuntime(WorkflowInfo info);
+  WorkflowRuntime(const WorkflowRuntime&) = delete;
+  WorkflowRuntime& operator=(const WorkflowRuntime&) = delete;
+
+  // ---- driven by the replayer ----
+  void Schedule(std::coroutine_handle<> handle) override { ready_.push_back(handle); }
+  // Resumes ready coroutines until none is ready (or the run diverged from history).
+  void RunReady();
+  // Starts running one workflow task. `expected` are the command events recorded for it when
+  // it is a completed task being replayed (`replaying`), empty for the current task.
+  void BeginTask(std::chrono::system_clock::time_point now, bool replaying,
+                 int64_t completed_event_id, std::vector<const api::v1::HistoryEvent*> expected);
+  // Ends the task: in replay, every expected command event must have been matched.
+  void EndTask();
+  void Deliver(const api::v1::HistoryEvent& event);
+  // In replay: matches `command` against the next expected event and returns that event
+  // (throws NondeterminismError on a mismatch). Otherwise queues it and returns nullptr.
+  const api::v1::HistoryEvent* IssueCommand(api::v1::Command command);
+  std::vector<api::v1::Command> TakeCommands() { return std::move(commands_); }
+  bool failed() const { return failure_.has_value(); }
+  const std::string& failure() const { return *failure_; }
+
+  // ---- used by WorkflowContext ----
+  Future<api::v1::Payloads> ScheduleActivity(std::string_view name, const ActivityOptions& options,
+                                             api::v1::Payloads input);
+  TimerFuture StartTimer(std::chrono::milliseconds duration);
+  void CancelTimer(const std::string& timer_id);
+  SignalChannel& Channel(std::string_view name);
+  api::v1::Payload SideEffect(const std::function<api::v1::Payload()>& fn);
+  std::chrono::system_clock::time_point now() const { return now_; }
+  uint64_t Random() { return rng_(); }
+  bool cancel_requested() const { return cancel_requested_->ready(); }
+  Future<void> CancelRequested() { return Future<void>(cancel_requested_); }
+  const WorkflowInfo& info() const { return info_; }
+  bool replaying() const { return replaying_; }
+
+ private:
+  struct PendingActivity {
+    std::string activity_id;
+    std::string activity_type;
+    std::shared_ptr<FutureState<api::v1::Payloads>> state;
+  };
+
+  std::string NextId() { return std::to_string(++sequence_); }
+  [[noreturn]] void Diverged(std::string message);
+  void ResolveActivity(int64_t scheduled_event_id, const api::v1::HistoryEvent& event);
+
+  WorkflowInfo info_;
+  std::mt19937_64 rng_;
+  int64_t sequence_ = 0;
+  std::chrono::system_clock::time_point now_;
+  std::deque<std::coroutine_handle<>> ready_;
+
+  bool replaying_ = false;
+  int64_t completed_event_id_ = 0;
+  std::vector<const api::v1::HistoryEvent*> expected_;
+  size_t next_expected_ = 0;
+  std::vector<api::v1::Command> commands_;
+  std::optional<std::string> failure_;
+
+  std::map<std::string, PendingActivity> activities_;  // by activity id
+  std::map<int64_t, std::string> activity_by_scheduled_event_;
+  std::map<std::string, std::shared_ptr<FutureState<void>>> timers_;
+  std::map<std::string, std::unique_ptr<SignalChannel>, std::less<>> channels_;
+  std::shared_ptr<FutureState<void>> cancel_requested_;
+};
+
+}  // namespace weft::detail
+
+#endif  // WEFT_SDK_SRC_WORKFLOW_RUNTIME_H_
