@@ -13,6 +13,8 @@ namespace weft::cli {
 namespace {
 
 constexpr char kFooter[] =
+    "Global options go before or after the subcommand: --address, -n/--namespace, -o/--output\n"
+    "(see weft --help).\n"
     "Durations are written like 500ms, 10s, 1m30s, 2h or 3d.\n"
     "JSON arguments (--input) are JSON text: --input '\"world\"' --input '{\"n\": 1}'.\n"
     "Exit codes: 0 success; 3 the command failed (bad arguments, an error from the server,\n"
@@ -49,6 +51,10 @@ int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   } catch (const CLI::Success& e) {
     return app.exit(e, out, err);
   } catch (const CLI::ParseError& e) {
+    if (argc <= 1) {
+      out << app.help();
+      return kExitError;
+    }
     err << "weft: " << e.what() << " (see weft --help)\n";
     return kExitError;
   }

@@ -274,6 +274,9 @@ TEST_F(CliAppTest, AddressAndNamespaceFromEnvironment) {
 }
 
 TEST_F(CliAppTest, UsageErrorsAndHelp) {
+  CliRun bare = Run({}, /*with_address=*/false);
+  EXPECT_EQ(bare.exit_code, kExitError);
+  EXPECT_THAT(bare.out, HasSubstr("Usage: weft"));
   CliRun run = Run({"workflow", "bogus"});
   EXPECT_EQ(run.exit_code, kExitError);
   EXPECT_THAT(run.err, StartsWith("weft: "));
@@ -471,6 +474,11 @@ TEST_F(CliAppTest, ListPagesThroughAndHonorsLimitAndFilters) {
   EXPECT_THAT(run.out, HasSubstr("wf-1-0"));
   EXPECT_THAT(run.out, ::testing::Not(HasSubstr("wf-1-1")));
   EXPECT_EQ(service_.ListWorkflowExecutions_requests().size(), 5u);  // 3 + 2 pages
+
+  run = Run({"workflow", "list", "--limit", "0"});
+  EXPECT_EQ(run.exit_code, kExitError);
+  EXPECT_THAT(run.err, HasSubstr("--limit"));
+  EXPECT_EQ(service_.ListWorkflowExecutions_requests().size(), 5u);
 
   run = Run({"workflow", "list", "--status", "done"});
   EXPECT_EQ(run.exit_code, kExitError);

@@ -90,7 +90,7 @@ TEST(PayloadsSummaryTest, ArrayCutToLength) {
   EXPECT_EQ(PayloadsSummary(payloads), "[\"world\"]");
   *payloads.add_payloads() = JsonPayload(absl::StrCat("\"", std::string(100, 'x'), "\""));
   const std::string summary = PayloadsSummary(payloads, 20);
-  EXPECT_EQ(summary, "[\"world\",\"xxxxxx...");
+  EXPECT_EQ(summary, "[\"world\",\"xxxxxxx...");
   EXPECT_EQ(summary.size(), 20u);
 }
 

@@ -324,7 +324,7 @@ void AddWorkflowCommands(CLI::App& root, std::vector<Command>& commands) {
         ->check(CLI::IsMember(StatusFlagValues()));
     cmd->add_option("-t,--type", args->type, "Only workflows of this type");
     cmd->add_option("--limit", args->limit, "Show at most this many (default: all)")
-        ->check(CLI::PositiveNumber);
+        ->check(CLI::Range(1, 1000000));
     commands.push_back({cmd, [args](CommandEnv& env) { return RunList(*args, env); }});
   }
   {
