@@ -78,7 +78,7 @@ absl::StatusOr<api::v1::PollActivityTaskQueueResponse> HistoryEngine::RecordActi
   *resp.mutable_heartbeat_timeout() = ai.heartbeat_timeout();
   resp.set_attempt(ai.attempt());
   if (ai.has_heartbeat_details()) *resp.mutable_heartbeat_details() = ai.heartbeat_details();
-  if (auto s = CommitAndInstall(*l, tr, std::move(ms)); !s.ok()) return s;
+  if (auto s = CommitAndInstall(*l, tr); !s.ok()) return s;
   return resp;
 }
 
@@ -182,7 +182,7 @@ HistoryEngine::RecordActivityTaskHeartbeat(const NamespaceRef& ns,
   if (req.has_details()) *ai.mutable_heartbeat_details() = req.details();
   api::v1::RecordActivityTaskHeartbeatResponse resp;
   resp.set_cancel_requested(ai.cancel_requested());
-  if (auto s = CommitAndInstall(la->locked, tr, std::move(ms)); !s.ok()) return s;
+  if (auto s = CommitAndInstall(la->locked, tr); !s.ok()) return s;
   return resp;
 }
 
@@ -209,7 +209,7 @@ absl::Status HistoryEngine::RespondActivityTaskCompleted(
   ea->set_identity(req.identity());
   ms.mutable_activities()->erase(scheduled);
   ScheduleWorkflowTaskIfNeeded(tr);
-  return CommitAndInstall(la->locked, tr, std::move(ms));
+  return CommitAndInstall(la->locked, tr);
 }
 
 absl::Status HistoryEngine::RespondActivityTaskFailed(
@@ -222,7 +222,7 @@ absl::Status HistoryEngine::RespondActivityTaskFailed(
   api::v1::Failure failure = req.failure();
   if (failure.message().empty()) failure.set_message("activity failed (no message given)");
   FailActivityAttempt(tr, ai, failure, api::v1::TIMEOUT_TYPE_UNSPECIFIED, req.identity());
-  return CommitAndInstall(la->locked, tr, std::move(ms));
+  return CommitAndInstall(la->locked, tr);
 }
 
 absl::Status HistoryEngine::RespondActivityTaskCanceled(
@@ -249,7 +249,7 @@ absl::Status HistoryEngine::RespondActivityTaskCanceled(
   ea->set_identity(req.identity());
   ms.mutable_activities()->erase(scheduled);
   ScheduleWorkflowTaskIfNeeded(tr);
-  return CommitAndInstall(la->locked, tr, std::move(ms));
+  return CommitAndInstall(la->locked, tr);
 }
 
 }  // namespace weft::history

@@ -137,14 +137,13 @@ absl::StatusOr<HistoryEngine::Locked> HistoryEngine::LockRun(const std::string& 
   return l;
 }
 
-absl::Status HistoryEngine::CommitAndInstall(Locked& locked, Transition& tr,
-                                             internal::MutableState ms) {
+absl::Status HistoryEngine::CommitAndInstall(Locked& locked, Transition& tr) {
   absl::Status s = tr.Commit();
   if (!s.ok()) {
     locked.entry->loaded = false;  // reload from storage next time
     return s;
   }
-  locked.entry->state = std::move(ms);
+  locked.entry->state = std::move(tr.ms());
   locked.entry->loaded = true;
   locked.entry->exists = true;
   locked.entry->changed.notify_all();
@@ -319,7 +318,7 @@ absl::StatusOr<api::v1::StartWorkflowExecutionResponse> HistoryEngine::StartWork
   run.entry = shard.cache().Get(keys::Execution(shard.id(), ns.id, req.workflow_id(), ms.run_id()));
   run.lock = std::unique_lock<std::mutex>(run.entry->mu);
   std::string run_id = ms.run_id();
-  if (auto s = CommitAndInstall(run, tr, std::move(ms)); !s.ok()) return s;
+  if (auto s = CommitAndInstall(run, tr); !s.ok()) return s;
   if (metrics_) metrics_->WorkflowStarted(ns.name);
   resp.set_run_id(run_id);
   resp.set_started(true);
@@ -350,7 +349,7 @@ absl::Status HistoryEngine::SignalLocked(Locked& locked, const std::string& name
   *a->mutable_input() = input;
   a->set_identity(identity);
   ScheduleWorkflowTaskIfNeeded(tr);
-  return CommitAndInstall(locked, tr, std::move(ms));
+  return CommitAndInstall(locked, tr);
 }
 
 absl::Status HistoryEngine::SignalWorkflowExecution(
@@ -376,7 +375,7 @@ absl::Status HistoryEngine::RequestCancelWorkflowExecution(
   a->set_cause(req.reason());
   a->set_identity(req.identity());
   ScheduleWorkflowTaskIfNeeded(tr);
-  return CommitAndInstall(*l, tr, std::move(ms));
+  return CommitAndInstall(*l, tr);
 }
 
 absl::Status HistoryEngine::TerminateLocked(Locked& locked, const std::string& reason,
@@ -390,7 +389,7 @@ absl::Status HistoryEngine::TerminateLocked(Locked& locked, const std::string& r
   a->set_reason(reason);
   a->set_identity(identity);
   CloseRun(tr, api::v1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
-  return CommitAndInstall(locked, tr, std::move(ms));
+  return CommitAndInstall(locked, tr);
 }
 
 absl::Status HistoryEngine::TerminateWorkflowExecution(

@@ -106,8 +106,8 @@ class HistoryEngine : public HistoryClient {
   absl::StatusOr<std::optional<internal::CurrentExecution>> ReadCurrent(Shard& shard,
                                                                         const std::string& ns_id,
                                                                         const std::string& wf);
-  // Commits the transition and installs the new state in the cache, waking long polls.
-  absl::Status CommitAndInstall(Locked& locked, Transition& tr, internal::MutableState ms);
+  // Commits the transition and installs its state in the cache, waking long polls.
+  absl::Status CommitAndInstall(Locked& locked, Transition& tr);
   absl::StatusOr<std::vector<api::v1::HistoryEvent>> ReadHistory(Shard& shard,
                                                                  const internal::MutableState& ms,
                                                                  int64_t from_event_id,

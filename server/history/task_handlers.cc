@@ -72,7 +72,7 @@ absl::Status HistoryEngine::HandleTimerTask(Shard& shard, const internal::TimerT
             internal::TimerTask again = t;
             *again.mutable_fire_time() = ToProto(due);
             tr.AddTimerTask(std::move(again));
-            return CommitAndInstall(*l, tr, std::move(ms));
+            return CommitAndInstall(*l, tr);
           }
           break;
         }
@@ -132,7 +132,7 @@ absl::Status HistoryEngine::HandleTimerTask(Shard& shard, const internal::TimerT
     default:
       return absl::OkStatus();
   }
-  return CommitAndInstall(*l, tr, std::move(ms));
+  return CommitAndInstall(*l, tr);
 }
 
 }  // namespace weft::history

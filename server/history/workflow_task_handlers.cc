@@ -60,7 +60,7 @@ absl::StatusOr<api::v1::PollWorkflowTaskQueueResponse> HistoryEngine::RecordWork
   timeout.set_timeout_type(api::v1::TIMEOUT_TYPE_START_TO_CLOSE);
   tr.AddTimerTask(std::move(timeout));
   internal::WorkflowTaskInfo wt_info = *wt;
-  if (auto s = CommitAndInstall(*l, tr, std::move(ms)); !s.ok()) return s;
+  if (auto s = CommitAndInstall(*l, tr); !s.ok()) return s;
 
   const internal::MutableState& state = l->entry->state;
   auto events = ReadHistory(*l->shard, state, 1, wt_info.started_event_id());
@@ -406,7 +406,7 @@ absl::Status HistoryEngine::RespondWorkflowTaskCompleted(
     api::v1::Failure f;
     f.set_message(std::string(invalid.message()));
     FailWorkflowTask(tr, api::v1::WORKFLOW_TASK_FAILED_CAUSE_BAD_COMMAND, f, req.identity());
-    if (auto s = CommitAndInstall(*l, tr, std::move(ms)); !s.ok()) return s;
+    if (auto s = CommitAndInstall(*l, tr); !s.ok()) return s;
     return invalid;
   }
   bool closes =
@@ -424,7 +424,7 @@ absl::Status HistoryEngine::RespondWorkflowTaskCompleted(
     internal::WorkflowTaskInfo* wtp = ms.mutable_workflow_task();
     wtp->set_attempt(0);  // a fresh task at once, not a backoff
     FailWorkflowTask(tr, api::v1::WORKFLOW_TASK_FAILED_CAUSE_BAD_COMMAND, f, req.identity());
-    return CommitAndInstall(*l, tr, std::move(ms));
+    return CommitAndInstall(*l, tr);
   }
   auto* e = tr.Append(api::v1::EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
   auto* a = e->mutable_workflow_task_completed_event_attributes();
@@ -439,7 +439,7 @@ absl::Status HistoryEngine::RespondWorkflowTaskCompleted(
     ms.mutable_workflow_task()->set_attempt(1);
     ScheduleWorkflowTask(tr);
   }
-  return CommitAndInstall(*l, tr, std::move(ms));
+  return CommitAndInstall(*l, tr);
 }
 
 absl::Status HistoryEngine::RespondWorkflowTaskFailed(
@@ -460,7 +460,7 @@ absl::Status HistoryEngine::RespondWorkflowTaskFailed(
   }
   Transition tr(*l->shard, ms, clock_->Now());
   FailWorkflowTask(tr, req.cause(), req.failure(), req.identity());
-  return CommitAndInstall(*l, tr, std::move(ms));
+  return CommitAndInstall(*l, tr);
 }
 
 }  // namespace weft::history

@@ -1,0 +1,46 @@
+// HttpServer: the operator-facing HTTP endpoint: /metrics (Prometheus text format from the
+// server's registry), /healthz (the process is up) and /readyz (it accepts calls).
+//
+// Thread safety: thread-safe; civetweb serves requests on its own threads.
+// Ownership: holds a shared reference to the registry; stops serving when destroyed.
+#ifndef WEFT_SERVER_APP_HTTP_SERVER_H_
+#define WEFT_SERVER_APP_HTTP_SERVER_H_
+
+#include <prometheus/registry.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+struct mg_context;
+struct mg_connection;
+
+namespace weft::app {
+
+class HttpServer {
+ public:
+  // `address` is HOST:PORT; port 0 picks a free port (see port()).
+  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(
+      const std::string& address, std::shared_ptr<prometheus::Registry> registry);
+  ~HttpServer();
+
+  int port() const { return port_; }
+  void SetReady(bool ready) { ready_ = ready; }
+
+ private:
+  HttpServer() = default;
+  static int HandleMetrics(::mg_connection* conn, void* self);
+  static int HandleHealth(::mg_connection* conn, void* self);
+  static int HandleReady(::mg_connection* conn, void* self);
+
+  mg_context* ctx_ = nullptr;
+  std::shared_ptr<prometheus::Registry> registry_;
+  int port_ = 0;
+  std::atomic<bool> ready_{false};
+};
+
+}  // namespace weft::app
+
+#endif  // WEFT_SERVER_APP_HTTP_SERVER_H_

@@ -1,0 +1,146 @@
+#include "server/app/weft_server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "server/app/http_server.h"
+#include "server/common/clock.h"
+#include "server/common/metrics.h"
+#include "server/common/proto_time.h"
+#include "server/frontend/namespace_registry.h"
+#include "server/frontend/workflow_service_handler.h"
+#include "server/history/history_engine.h"
+#include "server/matching/matching_engine.h"
+#include "storage/store.h"
+
+namespace weft::app {
+namespace {
+
+constexpr int kDefaultShards = 16;
+constexpr char kClusterKey[] = "cluster";
+constexpr int kMaxMessageBytes = 64 * 1024 * 1024;
+
+// Fixes the shard count the first time a data directory is used and refuses a different one
+// later: workflows are placed by hash modulo the shard count.
+absl::StatusOr<int> ResolveShards(storage::Store& store, const Clock& clock, int requested,
+                                  const std::string& dir) {
+  auto raw = store.Get(storage::Cf::kMeta, kClusterKey);
+  if (raw.ok()) {
+    internal::ClusterInfo info;
+    if (!info.ParseFromString(*raw)) return absl::DataLossError("corrupt cluster record");
+    if (requested != 0 && requested != info.num_shards()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("data directory ", dir, " was created with --num-shards=", info.num_shards(),
+                       "; the shard count cannot change (got --num-shards=", requested,
+                       "). Drop the flag or use a new --data-dir."));
+    }
+    return info.num_shards();
+  }
+  if (!absl::IsNotFound(raw.status())) return raw.status();
+  internal::ClusterInfo info;
+  info.set_num_shards(requested == 0 ? kDefaultShards : requested);
+  *info.mutable_create_time() = ToProto(clock.Now());
+  if (auto s = store.Put(storage::Cf::kMeta, kClusterKey, info.SerializeAsString()); !s.ok()) {
+    return s;
+  }
+  return info.num_shards();
+}
+
+}  // namespace
+
+WeftServer::WeftServer() = default;
+
+WeftServer::~WeftServer() { Shutdown(); }
+
+int WeftServer::http_port() const { return http_ ? http_->port() : 0; }
+
+absl::StatusOr<std::unique_ptr<WeftServer>> WeftServer::Start(const ServerConfig& config) {
+  std::unique_ptr<WeftServer> s(new WeftServer());
+  s->config_ = config;
+  s->clock_ = std::make_unique<SystemClock>();
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create data directory ", config.data_dir, ": ", ec.message()));
+  }
+  auto store = storage::Store::Open(config.data_dir, config.durability == "async"
+                                                         ? storage::Durability::kAsync
+                                                         : storage::Durability::kSync);
+  if (!store.ok()) return store.status();
+  s->store_ = std::move(*store);
+  auto shards = ResolveShards(*s->store_, *s->clock_, config.num_shards, config.data_dir);
+  if (!shards.ok()) return shards.status();
+  s->num_shards_ = *shards;
+
+  s->metrics_ = std::make_unique<Metrics>();
+  s->matching_ = std::make_unique<matching::MatchingEngine>(s->store_.get(), s->metrics_.get());
+  if (auto st = s->matching_->Recover(); !st.ok()) return st;
+  history::HistoryEngine::Options hopts;
+  hopts.num_shards = s->num_shards_;
+  s->history_ = std::make_unique<history::HistoryEngine>(s->store_.get(), s->matching_.get(),
+                                                         s->clock_.get(), s->metrics_.get(), hopts);
+  if (auto st = s->history_->Start(); !st.ok()) return st;
+  s->namespaces_ = std::make_unique<frontend::NamespaceRegistry>(s->store_.get(), s->clock_.get());
+  if (auto st = s->namespaces_->Load(); !st.ok()) return st;
+  if (config.dev && absl::IsNotFound(s->namespaces_->Get("default").status())) {
+    internal::NamespaceRecord r;
+    r.set_name("default");
+    r.set_description("created by weft-server --dev");
+    if (auto st = s->namespaces_->Register(r); !st.ok()) return st;
+  }
+  s->handler_ = std::make_unique<frontend::WorkflowServiceHandler>(
+      s->namespaces_.get(), s->history_.get(), s->matching_.get(), s->clock_.get(),
+      s->metrics_.get());
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  // Two servers must never share a port by accident.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  builder.AddListeningPort(config.grpc_address, grpc::InsecureServerCredentials(), &s->grpc_port_);
+  builder.RegisterService(s->handler_.get());
+  s->grpc_server_ = builder.BuildAndStart();
+  if (!s->grpc_server_ || s->grpc_port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen for gRPC on ", config.grpc_address, " (is the port in use?)"));
+  }
+  s->grpc_host_ = config.grpc_address.substr(0, config.grpc_address.rfind(':'));
+  auto http = HttpServer::Start(config.http_address, s->metrics_->registry());
+  if (!http.ok()) return http.status();
+  s->http_ = std::move(*http);
+  s->http_->SetReady(true);
+  return s;
+}
+
+void WeftServer::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (http_) http_->SetReady(false);
+  if (handler_) handler_->BeginShutdown();
+  if (matching_) matching_->Shutdown();
+  if (grpc_server_) {
+    grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  }
+  if (history_) history_->Stop();
+  http_.reset();
+  grpc_server_.reset();
+  handler_.reset();
+  history_.reset();
+  matching_.reset();
+  namespaces_.reset();
+  store_.reset();
+}
+
+void WeftServer::Wait() {
+  if (grpc_server_) grpc_server_->Wait();
+}
+
+}  // namespace weft::app
