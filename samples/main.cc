@@ -1,0 +1,57 @@
+// weft-samples-worker: runs the sample workflows and activities on one task queue until
+// SIGTERM/SIGINT, then shuts down gracefully (in-flight tasks finish).
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include "samples.h"
+#include "weft/client.h"
+#include "weft/worker.h"
+
+int main(int argc, char** argv) {
+  // Block the stop signals in every thread (gRPC starts its own) and take them with sigwait.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  const char* env_address = std::getenv("WEFT_ADDRESS");
+  std::string address = env_address != nullptr && *env_address ? env_address : "127.0.0.1:7233";
+  std::string ns = "default";
+  std::string task_queue = "samples";
+  CLI::App app{"Runs the weft sample workflows and activities."};
+  app.add_option("--address", address,
+                 "weft server address (default: $WEFT_ADDRESS or 127.0.0.1:7233)");
+  app.add_option("--namespace", ns, "namespace")->capture_default_str();
+  app.add_option("--task-queue", task_queue, "task queue to poll")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  auto client = weft::Client::Connect({.address = address, .ns = ns});
+  if (!client.ok()) {
+    std::cerr << "weft-samples-worker: " << client.status() << "\n";
+    return 1;
+  }
+  weft::Worker worker(**client, {.task_queue = task_queue});
+  weft::samples::RegisterGreeting(worker);
+  weft::samples::RegisterSleep(worker);
+  weft::samples::RegisterAwaitSignal(worker);
+  weft::samples::RegisterFlaky(worker);
+  weft::samples::RegisterSlowGreeting(worker);
+  if (absl::Status status = worker.Start(); !status.ok()) {
+    std::cerr << "weft-samples-worker: " << status << "\n";
+    return 1;
+  }
+  std::printf("weft-samples-worker ready task_queue=%s\n", task_queue.c_str());
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  std::fprintf(stderr, "weft-samples-worker: signal %d, shutting down\n", sig);
+  worker.Shutdown();
+  return 0;
+}

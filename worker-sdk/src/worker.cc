@@ -1,0 +1,377 @@
+#include "weft/worker.h"
+
+#include <cxxabi.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <typeinfo>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "proto_time.h"
+#include "replayer.h"
+#include "weft/errors.h"
+
+namespace weft {
+namespace {
+
+// The server holds a long poll for up to 60 s; past this a silent connection is dead.
+constexpr auto kPollDeadline = std::chrono::seconds(70);
+constexpr auto kRespondDeadline = std::chrono::seconds(10);
+constexpr absl::Duration kInitialBackoff = absl::Milliseconds(100);
+constexpr absl::Duration kMaxBackoff = absl::Seconds(2);
+
+std::string TypeName(const std::exception& e) {
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> demangled(
+      abi::__cxa_demangle(typeid(e).name(), nullptr, nullptr, &status), std::free);
+  return status == 0 && demangled ? std::string(demangled.get()) : typeid(e).name();
+}
+
+api::v1::Failure MakeFailure(const std::string& message, const std::string& type,
+                             bool non_retryable) {
+  api::v1::Failure f;
+  f.set_message(message);
+  f.set_type(type);
+  f.set_non_retryable(non_retryable);
+  return f;
+}
+
+void SetDeadline(grpc::ClientContext* ctx, std::chrono::seconds d) {
+  ctx->set_deadline(std::chrono::system_clock::now() + d);
+}
+
+template <typename Map>
+std::string Names(const Map& m) {
+  std::vector<std::string> names;
+  for (const auto& [name, unused] : m) names.push_back(name);
+  return names.empty() ? "none" : absl::StrJoin(names, ", ");
+}
+
+}  // namespace
+
+Worker::Worker(Client& client, WorkerOptions options)
+    : client_(client), options_(std::move(options)) {
+  if (options_.identity.empty()) options_.identity = client_.identity();
+  if (options_.max_concurrent_workflow_tasks < 1) options_.max_concurrent_workflow_tasks = 1;
+  if (options_.max_concurrent_activities < 1) options_.max_concurrent_activities = 1;
+}
+
+Worker::~Worker() { Shutdown(); }
+
+void Worker::RegisterWorkflowDefinition(WorkflowDefinition definition) {
+  std::string name = definition.name();
+  workflows_.insert_or_assign(std::move(name), std::move(definition));
+}
+
+void Worker::RegisterActivityDefinition(ActivityDefinition definition) {
+  std::string name = definition.name();
+  activities_.insert_or_assign(std::move(name), std::move(definition));
+}
+
+absl::Status Worker::Start() {
+  absl::MutexLock lock(&mu_);
+  if (started_) return absl::FailedPreconditionError("Worker: already started");
+  if (options_.task_queue.empty()) return absl::FailedPreconditionError("Worker: no task queue");
+  if (workflows_.empty() && activities_.empty()) {
+    return absl::FailedPreconditionError("Worker: nothing registered");
+  }
+  started_ = true;
+  // Pollers only for what this worker can run, as a worker with no activities must not take
+  // activity tasks from the queue.
+  if (!workflows_.empty()) {
+    for (int i = 0; i < options_.max_concurrent_workflow_tasks; ++i) {
+      threads_.emplace_back([this] { WorkflowLoop(); });
+    }
+  }
+  if (!activities_.empty()) {
+    for (int i = 0; i < options_.max_concurrent_activities; ++i) {
+      threads_.emplace_back([this] { ActivityLoop(); });
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Worker::Run() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopped_) return absl::OkStatus();
+  }
+  absl::Status status = Start();
+  if (!status.ok() && !absl::IsFailedPrecondition(status)) return status;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!started_) return status;
+  }
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(&stopped_));
+  return absl::OkStatus();
+}
+
+void Worker::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopped_) return;
+    stopping_ = true;
+    for (grpc::ClientContext* ctx : polls_) ctx->TryCancel();
+    if (joining_) {
+      // Another thread is joining; wait for it.
+      mu_.Await(absl::Condition(&stopped_));
+      return;
+    }
+    joining_ = true;
+  }
+  for (std::thread& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  absl::MutexLock lock(&mu_);
+  stopped_ = true;
+}
+
+bool Worker::stopping() const {
+  absl::MutexLock lock(&mu_);
+  return stopping_;
+}
+
+void Worker::Log(const std::string& line) const {
+  std::string out = absl::StrCat("weft-worker[", options_.task_queue, "]: ", line, "\n");
+  std::fwrite(out.data(), 1, out.size(), stderr);
+}
+
+template <typename Request, typename Response, typename Call>
+bool Worker::Poll(const char* what, const Request& request, Response* response, Call call) {
+  absl::Duration backoff = kInitialBackoff;
+  while (true) {
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx, kPollDeadline);
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return false;
+      polls_.insert(&ctx);
+    }
+    grpc::Status status = call(&ctx, request, response);
+    {
+      absl::MutexLock lock(&mu_);
+      polls_.erase(&ctx);
+      if (stopping_) return status.ok() && !response->task_token().empty();
+    }
+    if (status.ok()) return true;
+    if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) continue;
+    Log(absl::StrCat(what, " failed (", status.error_code(), ": ", status.error_message(),
+                     "); retrying in ", absl::FormatDuration(backoff)));
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithTimeout(absl::Condition(&stopping_), backoff);
+    if (stopping_) return false;
+    backoff = std::min(backoff * 2, kMaxBackoff);
+  }
+}
+
+template <typename Call>
+void Worker::Respond(const char* what, Call call) {
+  absl::Duration backoff = kInitialBackoff;
+  for (int attempt = 1;; ++attempt) {
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx, kRespondDeadline);
+    grpc::Status status = call(&ctx);
+    if (status.ok()) return;
+    if (status.error_code() == grpc::StatusCode::NOT_FOUND) return;  // task no longer current
+    if (status.error_code() != grpc::StatusCode::UNAVAILABLE || attempt >= 5) {
+      Log(absl::StrCat(what, " failed (", status.error_code(), ": ", status.error_message(), ")"));
+      return;
+    }
+    absl::SleepFor(backoff);
+    backoff = std::min(backoff * 2, kMaxBackoff);
+  }
+}
+
+void Worker::WorkflowLoop() {
+  api::v1::PollWorkflowTaskQueueRequest request;
+  request.set_namespace_(client_.ns());
+  request.mutable_task_queue()->set_name(options_.task_queue);
+  request.set_identity(options_.identity);
+  while (true) {
+    api::v1::PollWorkflowTaskQueueResponse task;
+    bool got = Poll("PollWorkflowTaskQueue", request, &task,
+                    [this](grpc::ClientContext* ctx, const auto& req, auto* resp) {
+                      return client_.stub().PollWorkflowTaskQueue(ctx, req, resp);
+                    });
+    if (got && !task.task_token().empty()) HandleWorkflowTask(task);
+    if (!got && stopping()) return;
+  }
+}
+
+void Worker::ActivityLoop() {
+  api::v1::PollActivityTaskQueueRequest request;
+  request.set_namespace_(client_.ns());
+  request.mutable_task_queue()->set_name(options_.task_queue);
+  request.set_identity(options_.identity);
+  while (true) {
+    api::v1::PollActivityTaskQueueResponse task;
+    bool got = Poll("PollActivityTaskQueue", request, &task,
+                    [this](grpc::ClientContext* ctx, const auto& req, auto* resp) {
+                      return client_.stub().PollActivityTaskQueue(ctx, req, resp);
+                    });
+    if (got && !task.task_token().empty()) HandleActivityTask(task);
+    if (!got && stopping()) return;
+  }
+}
+
+void Worker::HandleWorkflowTask(const api::v1::PollWorkflowTaskQueueResponse& task) {
+  std::string type = task.workflow_type().name();
+  if (type.empty() && task.history().events_size() > 0) {
+    type = task.history()
+               .events(0)
+               .workflow_execution_started_event_attributes()
+               .workflow_type()
+               .name();
+  }
+  ReplayResult result;
+  auto it = workflows_.find(type);
+  if (it == workflows_.end()) {
+    result.task_failed = true;
+    result.cause = api::v1::WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE;
+    result.message =
+        absl::StrCat("workflow type \"", type, "\" is not registered on this worker (task queue ",
+                     options_.task_queue, "; registered: ", Names(workflows_), ")");
+  } else {
+    try {
+      result = Replayer(it->second).Replay(task.history(), task.workflow_execution(), client_.ns());
+    } catch (const std::exception& e) {
+      result = ReplayResult();
+      result.task_failed = true;
+      result.cause = api::v1::WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE;
+      result.message = absl::StrCat("workflow task panicked: ", e.what());
+    }
+  }
+  if (result.task_failed) {
+    Log(absl::StrCat("workflow task of ", task.workflow_execution().workflow_id(),
+                     " failed: ", result.message));
+    api::v1::RespondWorkflowTaskFailedRequest req;
+    req.set_namespace_(client_.ns());
+    req.set_task_token(task.task_token());
+    req.set_cause(result.cause);
+    *req.mutable_failure() =
+        MakeFailure(result.message,
+                    result.cause == api::v1::WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR
+                        ? "NonDeterministicError"
+                        : "WorkflowTaskError",
+                    false);
+    req.set_identity(options_.identity);
+    Respond("RespondWorkflowTaskFailed", [&](grpc::ClientContext* ctx) {
+      api::v1::RespondWorkflowTaskFailedResponse resp;
+      return client_.stub().RespondWorkflowTaskFailed(ctx, req, &resp);
+    });
+    return;
+  }
+  api::v1::RespondWorkflowTaskCompletedRequest req;
+  req.set_namespace_(client_.ns());
+  req.set_task_token(task.task_token());
+  for (auto& c : result.commands) *req.add_commands() = std::move(c);
+  req.set_identity(options_.identity);
+  Respond("RespondWorkflowTaskCompleted", [&](grpc::ClientContext* ctx) {
+    api::v1::RespondWorkflowTaskCompletedResponse resp;
+    return client_.stub().RespondWorkflowTaskCompleted(ctx, req, &resp);
+  });
+}
+
+void Worker::HandleActivityTask(const api::v1::PollActivityTaskQueueResponse& task) {
+  const std::string& token = task.task_token();
+  auto fail = [&](const api::v1::Failure& failure) {
+    api::v1::RespondActivityTaskFailedRequest req;
+    req.set_namespace_(client_.ns());
+    req.set_task_token(token);
+    *req.mutable_failure() = failure;
+    req.set_identity(options_.identity);
+    Respond("RespondActivityTaskFailed", [&](grpc::ClientContext* ctx) {
+      api::v1::RespondActivityTaskFailedResponse resp;
+      return client_.stub().RespondActivityTaskFailed(ctx, req, &resp);
+    });
+  };
+  auto it = activities_.find(task.activity_type().name());
+  if (it == activities_.end()) {
+    fail(MakeFailure(absl::StrCat("activity type \"", task.activity_type().name(),
+                                  "\" is not registered on this worker (task queue ",
+                                  options_.task_queue, "; registered: ", Names(activities_), ")"),
+                     "UnknownActivityType", false));
+    return;
+  }
+
+  ActivityInfo info;
+  info.namespace_name = client_.ns();
+  info.workflow_id = task.workflow_execution().workflow_id();
+  info.run_id = task.workflow_execution().run_id();
+  info.workflow_type = task.workflow_type().name();
+  info.activity_id = task.activity_id();
+  info.activity_type = task.activity_type().name();
+  info.task_queue = options_.task_queue;
+  info.attempt = task.attempt() > 0 ? task.attempt() : 1;
+  info.start_to_close_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+      detail::FromProtoDuration(task.start_to_close_timeout()));
+  info.heartbeat_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+      detail::FromProtoDuration(task.heartbeat_timeout()));
+
+  auto heartbeat = [this, &token](const api::v1::Payloads& details) {
+    api::v1::RecordActivityTaskHeartbeatRequest req;
+    req.set_namespace_(client_.ns());
+    req.set_task_token(token);
+    *req.mutable_details() = details;
+    req.set_identity(options_.identity);
+    api::v1::RecordActivityTaskHeartbeatResponse resp;
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx, kRespondDeadline);
+    grpc::Status status = client_.stub().RecordActivityTaskHeartbeat(&ctx, req, &resp);
+    // NOT_FOUND: the attempt is no longer current (timed out, workflow closed): stop.
+    if (status.error_code() == grpc::StatusCode::NOT_FOUND) return true;
+    if (!status.ok()) {
+      Log(absl::StrCat("RecordActivityTaskHeartbeat failed (", status.error_code(), ": ",
+                       status.error_message(), ")"));
+      return false;
+    }
+    return resp.cancel_requested();
+  };
+  ActivityContext ctx(std::move(info), task.heartbeat_details(), heartbeat);
+
+  api::v1::Payloads result;
+  try {
+    result = it->second.Invoke(ctx, task.input());
+  } catch (const CanceledError& e) {
+    if (ctx.IsCancelRequested()) {
+      api::v1::RespondActivityTaskCanceledRequest req;
+      req.set_namespace_(client_.ns());
+      req.set_task_token(token);
+      req.set_identity(options_.identity);
+      Respond("RespondActivityTaskCanceled", [&](grpc::ClientContext* c) {
+        api::v1::RespondActivityTaskCanceledResponse resp;
+        return client_.stub().RespondActivityTaskCanceled(c, req, &resp);
+      });
+    } else {
+      fail(MakeFailure(e.what(), "CanceledError", false));
+    }
+    return;
+  } catch (const ApplicationError& e) {
+    fail(MakeFailure(e.what(), e.type(), e.non_retryable()));
+    return;
+  } catch (const PayloadError& e) {
+    fail(MakeFailure(e.what(), "PayloadError", true));
+    return;
+  } catch (const std::exception& e) {
+    fail(MakeFailure(e.what(), TypeName(e), false));
+    return;
+  } catch (...) {
+    fail(MakeFailure("unknown exception", "UnknownError", false));
+    return;
+  }
+  api::v1::RespondActivityTaskCompletedRequest req;
+  req.set_namespace_(client_.ns());
+  req.set_task_token(token);
+  *req.mutable_result() = std::move(result);
+  req.set_identity(options_.identity);
+  Respond("RespondActivityTaskCompleted", [&](grpc::ClientContext* c) {
+    api::v1::RespondActivityTaskCompletedResponse resp;
+    return client_.stub().RespondActivityTaskCompleted(c, req, &resp);
+  });
+}
+
+}  // namespace weft
