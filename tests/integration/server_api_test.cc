@@ -1,0 +1,431 @@
+// Integration tests: a real weft-server (in-process, real RocksDB in a temp directory, real
+// gRPC over loopback on a port the OS picked), driven through the public gRPC API the way a
+// worker SDK drives it.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "server/app/weft_server.h"
+#include "tests/support/temp_dir.h"
+#include "weft/api/v1/workflow_service.grpc.pb.h"
+
+namespace weft {
+namespace {
+
+using namespace api::v1;  // NOLINT: test brevity
+
+Payloads JsonArgs(const std::string& json) {
+  Payloads p;
+  auto* one = p.add_payloads();
+  (*one->mutable_metadata())["encoding"] = "json/plain";
+  one->set_data(json);
+  return p;
+}
+
+class ServerApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override { StartServer(); }
+  void TearDown() override { StopServer(); }
+
+  void StartServer(int num_shards = 0) {
+    app::ServerConfig cfg;
+    cfg.dev = true;
+    cfg.data_dir = dir_.path();
+    cfg.grpc_address = "127.0.0.1:0";
+    cfg.http_address = "127.0.0.1:0";
+    cfg.num_shards = num_shards;
+    auto s = app::WeftServer::Start(cfg);
+    ASSERT_TRUE(s.ok()) << s.status();
+    server_ = std::move(*s);
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(64 << 20);
+    auto channel = grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(server_->grpc_port()),
+                                             grpc::InsecureChannelCredentials(), args);
+    stub_ = WorkflowService::NewStub(channel);
+  }
+  void StopServer() {
+    stub_.reset();
+    if (server_) server_->Shutdown();
+    server_.reset();
+  }
+  void Restart() {
+    StopServer();
+    StartServer();
+  }
+
+  std::unique_ptr<grpc::ClientContext> Ctx(int seconds = 10) {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
+    return ctx;
+  }
+
+  StartWorkflowExecutionResponse Start(const std::string& id, const std::string& type = "Wf",
+                                       StartWorkflowExecutionRequest req = {}) {
+    req.set_namespace_("default");
+    req.set_workflow_id(id);
+    req.mutable_workflow_type()->set_name(type);
+    req.mutable_task_queue()->set_name("q");
+    if (!req.has_input()) *req.mutable_input() = JsonArgs("\"in\"");
+    StartWorkflowExecutionResponse resp;
+    grpc::Status s = stub_->StartWorkflowExecution(Ctx().get(), req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp;
+  }
+
+  PollWorkflowTaskQueueResponse PollWorkflow(int seconds = 10) {
+    PollWorkflowTaskQueueRequest req;
+    req.set_namespace_("default");
+    req.mutable_task_queue()->set_name("q");
+    req.set_identity("test-worker");
+    PollWorkflowTaskQueueResponse resp;
+    grpc::Status s = stub_->PollWorkflowTaskQueue(Ctx(seconds + 1).get(), req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp;
+  }
+
+  PollActivityTaskQueueResponse PollActivity(int seconds = 10) {
+    PollActivityTaskQueueRequest req;
+    req.set_namespace_("default");
+    req.mutable_task_queue()->set_name("q");
+    req.set_identity("test-worker");
+    PollActivityTaskQueueResponse resp;
+    grpc::Status s = stub_->PollActivityTaskQueue(Ctx(seconds + 1).get(), req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp;
+  }
+
+  grpc::Status Complete(const std::string& token, std::vector<Command> commands) {
+    RespondWorkflowTaskCompletedRequest req;
+    req.set_namespace_("default");
+    req.set_task_token(token);
+    req.set_identity("test-worker");
+    for (auto& c : commands) *req.add_commands() = c;
+    RespondWorkflowTaskCompletedResponse resp;
+    return stub_->RespondWorkflowTaskCompleted(Ctx().get(), req, &resp);
+  }
+
+  static Command ScheduleActivity(const std::string& id, int max_attempts = 0,
+                                  int start_to_close_ms = 10000) {
+    Command c;
+    c.set_command_type(COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK);
+    auto* a = c.mutable_schedule_activity_task_command_attributes();
+    a->set_activity_id(id);
+    a->mutable_activity_type()->set_name("Act");
+    *a->mutable_input() = JsonArgs("1");
+    a->mutable_start_to_close_timeout()->set_seconds(start_to_close_ms / 1000);
+    a->mutable_start_to_close_timeout()->set_nanos((start_to_close_ms % 1000) * 1000000);
+    a->mutable_retry_policy()->mutable_initial_interval()->set_nanos(50 * 1000000);
+    a->mutable_retry_policy()->set_maximum_attempts(max_attempts);
+    a->mutable_retry_policy()->add_non_retryable_error_types("Fatal");
+    return c;
+  }
+  static Command StartTimer(const std::string& id, int ms) {
+    Command c;
+    c.set_command_type(COMMAND_TYPE_START_TIMER);
+    auto* a = c.mutable_start_timer_command_attributes();
+    a->set_timer_id(id);
+    a->mutable_start_to_fire_timeout()->set_nanos(ms * 1000000);
+    return c;
+  }
+  static Command CompleteWorkflow(const std::string& json) {
+    Command c;
+    c.set_command_type(COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION);
+    *c.mutable_complete_workflow_execution_command_attributes()->mutable_result() = JsonArgs(json);
+    return c;
+  }
+
+  grpc::Status CompleteActivity(const std::string& token, const std::string& json) {
+    RespondActivityTaskCompletedRequest req;
+    req.set_namespace_("default");
+    req.set_task_token(token);
+    *req.mutable_result() = JsonArgs(json);
+    RespondActivityTaskCompletedResponse resp;
+    return stub_->RespondActivityTaskCompleted(Ctx().get(), req, &resp);
+  }
+  grpc::Status FailActivity(const std::string& token, const std::string& type) {
+    RespondActivityTaskFailedRequest req;
+    req.set_namespace_("default");
+    req.set_task_token(token);
+    req.mutable_failure()->set_message("boom");
+    req.mutable_failure()->set_type(type);
+    RespondActivityTaskFailedResponse resp;
+    return stub_->RespondActivityTaskFailed(Ctx().get(), req, &resp);
+  }
+
+  std::vector<HistoryEvent> History(const std::string& id) {
+    GetWorkflowExecutionHistoryRequest req;
+    req.set_namespace_("default");
+    req.mutable_execution()->set_workflow_id(id);
+    GetWorkflowExecutionHistoryResponse resp;
+    grpc::Status s = stub_->GetWorkflowExecutionHistory(Ctx().get(), req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return {resp.history().events().begin(), resp.history().events().end()};
+  }
+
+  // Waits (long poll) for the run to close and returns its close event.
+  HistoryEvent AwaitClose(const std::string& id, int seconds = 20) {
+    GetWorkflowExecutionHistoryRequest req;
+    req.set_namespace_("default");
+    req.mutable_execution()->set_workflow_id(id);
+    req.set_wait_new_event(true);
+    req.set_history_event_filter_type(HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT);
+    GetWorkflowExecutionHistoryResponse resp;
+    grpc::Status s = stub_->GetWorkflowExecutionHistory(Ctx(seconds).get(), req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    if (resp.history().events_size() != 1) return HistoryEvent();
+    return resp.history().events(0);
+  }
+
+  static std::vector<EventType> Types(const std::vector<HistoryEvent>& events) {
+    std::vector<EventType> out;
+    for (const auto& e : events) out.push_back(e.event_type());
+    return out;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<app::WeftServer> server_;
+  std::unique_ptr<WorkflowService::Stub> stub_;
+};
+
+TEST_F(ServerApiTest, ActivityThenTimerThenComplete) {
+  std::string run_id = Start("wf-1").run_id();
+  auto wt = PollWorkflow();
+  ASSERT_FALSE(wt.task_token().empty());
+  EXPECT_EQ(wt.workflow_execution().run_id(), run_id);
+  EXPECT_EQ(Types({wt.history().events().begin(), wt.history().events().end()}),
+            (std::vector<EventType>{EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
+                                    EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+                                    EVENT_TYPE_WORKFLOW_TASK_STARTED}));
+  ASSERT_TRUE(Complete(wt.task_token(), {ScheduleActivity("1")}).ok());
+
+  auto at = PollActivity();
+  ASSERT_FALSE(at.task_token().empty());
+  EXPECT_EQ(at.activity_type().name(), "Act");
+  EXPECT_EQ(at.attempt(), 1);
+  EXPECT_EQ(at.input().payloads(0).data(), "1");
+  ASSERT_TRUE(CompleteActivity(at.task_token(), "2").ok());
+  // A second answer for the same attempt is refused.
+  EXPECT_EQ(CompleteActivity(at.task_token(), "2").error_code(), grpc::StatusCode::NOT_FOUND);
+
+  wt = PollWorkflow();
+  ASSERT_FALSE(wt.task_token().empty());
+  const auto& ev = wt.history().events();
+  ASSERT_GE(ev.size(), 9);
+  EXPECT_EQ(ev[5].event_type(), EVENT_TYPE_ACTIVITY_TASK_STARTED);
+  EXPECT_EQ(ev[6].event_type(), EVENT_TYPE_ACTIVITY_TASK_COMPLETED);
+  EXPECT_EQ(ev[6].activity_task_completed_event_attributes().result().payloads(0).data(), "2");
+  ASSERT_TRUE(Complete(wt.task_token(), {StartTimer("t1", 100)}).ok());
+
+  wt = PollWorkflow();
+  ASSERT_FALSE(wt.task_token().empty());
+  bool fired = false;
+  for (const auto& e : wt.history().events()) {
+    fired |= e.event_type() == EVENT_TYPE_TIMER_FIRED &&
+             e.timer_fired_event_attributes().timer_id() == "t1";
+  }
+  EXPECT_TRUE(fired);
+  ASSERT_TRUE(Complete(wt.task_token(), {CompleteWorkflow("\"done\"")}).ok());
+
+  HistoryEvent close = AwaitClose("wf-1");
+  ASSERT_EQ(close.event_type(), EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+  EXPECT_EQ(close.workflow_execution_completed_event_attributes().result().payloads(0).data(),
+            "\"done\"");
+
+  DescribeWorkflowExecutionRequest dreq;
+  dreq.set_namespace_("default");
+  dreq.mutable_execution()->set_workflow_id("wf-1");
+  DescribeWorkflowExecutionResponse dresp;
+  ASSERT_TRUE(stub_->DescribeWorkflowExecution(Ctx().get(), dreq, &dresp).ok());
+  EXPECT_EQ(dresp.workflow_execution_info().status(), WORKFLOW_EXECUTION_STATUS_COMPLETED);
+}
+
+TEST_F(ServerApiTest, ActivityRetriesServerSideAndHistoryShowsOnlyTheOutcome) {
+  Start("wf-retry");
+  auto wt = PollWorkflow();
+  ASSERT_TRUE(Complete(wt.task_token(), {ScheduleActivity("1")}).ok());
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    auto at = PollActivity();
+    ASSERT_EQ(at.attempt(), attempt);
+    if (attempt < 3) {
+      ASSERT_TRUE(FailActivity(at.task_token(), "Transient").ok());
+    } else {
+      ASSERT_TRUE(CompleteActivity(at.task_token(), "\"ok\"").ok());
+    }
+  }
+  wt = PollWorkflow();
+  std::vector<HistoryEvent> ev(wt.history().events().begin(), wt.history().events().end());
+  int started = 0;
+  for (const auto& e : ev) {
+    if (e.event_type() == EVENT_TYPE_ACTIVITY_TASK_STARTED) {
+      ++started;
+      EXPECT_EQ(e.activity_task_started_event_attributes().attempt(), 3);
+      EXPECT_EQ(e.activity_task_started_event_attributes().last_failure().message(), "boom");
+    }
+    EXPECT_NE(e.event_type(), EVENT_TYPE_ACTIVITY_TASK_FAILED);
+  }
+  EXPECT_EQ(started, 1);
+}
+
+TEST_F(ServerApiTest, NonRetryableFailureEndsTheActivity) {
+  Start("wf-fatal");
+  auto wt = PollWorkflow();
+  ASSERT_TRUE(Complete(wt.task_token(), {ScheduleActivity("1")}).ok());
+  auto at = PollActivity();
+  ASSERT_TRUE(FailActivity(at.task_token(), "Fatal").ok());
+  wt = PollWorkflow();
+  const auto& ev = wt.history().events();
+  auto failed = std::find_if(ev.begin(), ev.end(), [](const HistoryEvent& e) {
+    return e.event_type() == EVENT_TYPE_ACTIVITY_TASK_FAILED;
+  });
+  ASSERT_NE(failed, ev.end());
+  EXPECT_EQ(failed->activity_task_failed_event_attributes().retry_state(),
+            RETRY_STATE_NON_RETRYABLE_FAILURE);
+}
+
+TEST_F(ServerApiTest, StartToCloseTimeoutRetriesTheActivity) {
+  Start("wf-timeout");
+  auto wt = PollWorkflow();
+  ASSERT_TRUE(Complete(wt.task_token(), {ScheduleActivity("1", 0, 300)}).ok());
+  auto first = PollActivity();
+  ASSERT_EQ(first.attempt(), 1);
+  // Never answer attempt 1: after 300 ms it times out and attempt 2 is dispatched.
+  auto second = PollActivity();
+  ASSERT_EQ(second.attempt(), 2);
+  EXPECT_EQ(CompleteActivity(first.task_token(), "1").error_code(), grpc::StatusCode::NOT_FOUND);
+  ASSERT_TRUE(CompleteActivity(second.task_token(), "2").ok());
+}
+
+TEST_F(ServerApiTest, SignalDuringWorkflowTaskIsNotLost) {
+  Start("wf-signal");
+  auto wt = PollWorkflow();
+  SignalWorkflowExecutionRequest sreq;
+  sreq.set_namespace_("default");
+  sreq.mutable_workflow_execution()->set_workflow_id("wf-signal");
+  sreq.set_signal_name("approve");
+  *sreq.mutable_input() = JsonArgs("\"yes\"");
+  SignalWorkflowExecutionResponse sresp;
+  ASSERT_TRUE(stub_->SignalWorkflowExecution(Ctx().get(), sreq, &sresp).ok());
+  // The worker did not see the signal and tries to close: refused, a new task comes.
+  ASSERT_TRUE(Complete(wt.task_token(), {CompleteWorkflow("1")}).ok());
+  wt = PollWorkflow();
+  ASSERT_FALSE(wt.task_token().empty());
+  bool signaled = false;
+  for (const auto& e : wt.history().events()) {
+    signaled |= e.event_type() == EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED;
+  }
+  EXPECT_TRUE(signaled);
+  ASSERT_TRUE(Complete(wt.task_token(), {CompleteWorkflow("2")}).ok());
+  EXPECT_EQ(AwaitClose("wf-signal").event_type(), EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+}
+
+TEST_F(ServerApiTest, StateSurvivesRestart) {
+  std::string run_id = Start("wf-restart").run_id();
+  auto wt = PollWorkflow();
+  ASSERT_TRUE(Complete(wt.task_token(), {ScheduleActivity("1")}).ok());
+  Restart();
+  // The activity task waits in the durable backlog (or is re-dispatched from the transfer
+  // queue) and the run carries on.
+  auto at = PollActivity();
+  ASSERT_FALSE(at.task_token().empty());
+  EXPECT_EQ(at.workflow_execution().run_id(), run_id);
+  ASSERT_TRUE(CompleteActivity(at.task_token(), "5").ok());
+  Restart();
+  wt = PollWorkflow();
+  ASSERT_FALSE(wt.task_token().empty());
+  ASSERT_TRUE(Complete(wt.task_token(), {CompleteWorkflow("\"after restarts\"")}).ok());
+  Restart();
+  HistoryEvent close = AwaitClose("wf-restart");
+  EXPECT_EQ(close.event_type(), EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+}
+
+TEST_F(ServerApiTest, IdempotentStartAndReusePolicies) {
+  StartWorkflowExecutionRequest req;
+  req.set_request_id("req-1");
+  auto first = Start("wf-id", "Wf", req);
+  auto again = Start("wf-id", "Wf", req);
+  EXPECT_EQ(first.run_id(), again.run_id());
+  EXPECT_FALSE(again.started());
+
+  StartWorkflowExecutionRequest other;
+  other.set_namespace_("default");
+  other.set_workflow_id("wf-id");
+  other.mutable_workflow_type()->set_name("Wf");
+  other.mutable_task_queue()->set_name("q");
+  StartWorkflowExecutionResponse resp;
+  grpc::Status s = stub_->StartWorkflowExecution(Ctx().get(), other, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_NE(s.error_message().find(first.run_id()), std::string::npos) << s.error_message();
+
+  other.set_workflow_id_reuse_policy(WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING);
+  ASSERT_TRUE(stub_->StartWorkflowExecution(Ctx().get(), other, &resp).ok());
+  EXPECT_NE(resp.run_id(), first.run_id());
+  GetWorkflowExecutionHistoryRequest hreq;
+  hreq.set_namespace_("default");
+  hreq.mutable_execution()->set_workflow_id("wf-id");
+  hreq.mutable_execution()->set_run_id(first.run_id());
+  hreq.set_history_event_filter_type(HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT);
+  GetWorkflowExecutionHistoryResponse hresp;
+  ASSERT_TRUE(stub_->GetWorkflowExecutionHistory(Ctx().get(), hreq, &hresp).ok());
+  ASSERT_EQ(hresp.history().events_size(), 1);
+  EXPECT_EQ(hresp.history().events(0).event_type(), EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED);
+}
+
+TEST_F(ServerApiTest, BadInputGetsClearErrors) {
+  StartWorkflowExecutionRequest req;
+  req.set_namespace_("nope");
+  req.set_workflow_id("x");
+  req.mutable_workflow_type()->set_name("Wf");
+  req.mutable_task_queue()->set_name("q");
+  StartWorkflowExecutionResponse resp;
+  grpc::Status s = stub_->StartWorkflowExecution(Ctx().get(), req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(s.error_message().find("namespace \"nope\""), std::string::npos);
+
+  req.set_namespace_("default");
+  req.mutable_input()->add_payloads()->set_data(std::string(2 * 1024 * 1024 + 10, 'x'));
+  s = stub_->StartWorkflowExecution(Ctx().get(), req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("2 MB"), std::string::npos) << s.error_message();
+
+  EXPECT_EQ(Complete("garbage", {}).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  Start("wf-bad");
+  auto wt = PollWorkflow();
+  Command cancel_unknown;
+  cancel_unknown.set_command_type(COMMAND_TYPE_CANCEL_TIMER);
+  cancel_unknown.mutable_cancel_timer_command_attributes()->set_timer_id("nope");
+  s = Complete(wt.task_token(), {cancel_unknown});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("no pending timer"), std::string::npos) << s.error_message();
+  // The task was failed and is retried: the run is intact.
+  wt = PollWorkflow();
+  ASSERT_FALSE(wt.task_token().empty());
+  auto last = wt.history().events(wt.history().events_size() - 3);
+  EXPECT_EQ(last.event_type(), EVENT_TYPE_WORKFLOW_TASK_FAILED);
+  ASSERT_TRUE(Complete(wt.task_token(), {CompleteWorkflow("1")}).ok());
+}
+
+TEST_F(ServerApiTest, ShardCountIsFixedAtCreation) {
+  StopServer();
+  app::ServerConfig cfg;
+  cfg.data_dir = dir_.path();
+  cfg.grpc_address = "127.0.0.1:0";
+  cfg.http_address = "127.0.0.1:0";
+  cfg.num_shards = 8;
+  auto s = app::WeftServer::Start(cfg);
+  ASSERT_FALSE(s.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(s.status()));
+  EXPECT_NE(s.status().message().find("--num-shards=16"), std::string::npos) << s.status();
+  StartServer();
+}
+
+TEST_F(ServerApiTest, EmptyPollReturnsEmptyResponse) {
+  auto wt = PollWorkflow(/*seconds=*/1);
+  EXPECT_TRUE(wt.task_token().empty());
+}
+
+}  // namespace
+}  // namespace weft
