@@ -53,5 +53,6 @@ int main(int argc, char** argv) {
   sigwait(&stop_signals, &sig);
   std::fprintf(stderr, "weft-samples-worker: signal %d, shutting down\n", sig);
   worker.Shutdown();
+  std::fprintf(stderr, "weft-samples-worker: stopped\n");
   return 0;
 }

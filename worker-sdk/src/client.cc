@@ -35,6 +35,11 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
   // Long polls are idle for up to 60 s: keep the connection alive through proxies.
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
   args.SetMaxReceiveMessageSize(64 * 1024 * 1024);
+  // gRPC's own reconnect backoff grows to 120 s, which would keep a restarted server
+  // unreachable long after it is back; match the worker's 100 ms .. 2 s poll backoff.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   auto channel =
       grpc::CreateCustomChannel(options.address, grpc::InsecureChannelCredentials(), args);
   std::shared_ptr<api::v1::WorkflowService::StubInterface> stub =

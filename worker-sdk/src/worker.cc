@@ -146,21 +146,39 @@ bool Worker::Poll(const char* what, const Request& request, Response* response, 
   while (true) {
     grpc::ClientContext ctx;
     SetDeadline(&ctx, kPollDeadline);
+    // While the server is down, wait for the channel to reconnect instead of failing at once:
+    // the poll then goes out the moment the server is back. A poll in flight when the
+    // connection breaks still fails with UNAVAILABLE, which is logged and backed off.
+    ctx.set_wait_for_ready(true);
     {
       absl::MutexLock lock(&mu_);
       if (stopping_) return false;
       polls_.insert(&ctx);
     }
     grpc::Status status = call(&ctx, request, response);
+    bool log_failure = false;
+    bool log_recovery = false;
     {
       absl::MutexLock lock(&mu_);
       polls_.erase(&ctx);
       if (stopping_) return status.ok() && !response->task_token().empty();
+      // One line per outage for the whole worker, not one per poller and retry.
+      if (status.ok() && polls_failing_) {
+        polls_failing_ = false;
+        log_recovery = true;
+      } else if (!status.ok() && status.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED &&
+                 !polls_failing_) {
+        polls_failing_ = true;
+        log_failure = true;
+      }
     }
+    if (log_recovery) Log(absl::StrCat(what, " succeeded again; polling resumed"));
     if (status.ok()) return true;
     if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) continue;
-    Log(absl::StrCat(what, " failed (", status.error_code(), ": ", status.error_message(),
-                     "); retrying in ", absl::FormatDuration(backoff)));
+    if (log_failure) {
+      Log(absl::StrCat(what, " failed (", status.error_code(), ": ", status.error_message(),
+                       "); retrying with backoff up to ", absl::FormatDuration(kMaxBackoff)));
+    }
     absl::MutexLock lock(&mu_);
     mu_.AwaitWithTimeout(absl::Condition(&stopping_), backoff);
     if (stopping_) return false;

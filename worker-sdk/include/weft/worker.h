@@ -11,8 +11,9 @@
 // activity pollers (each polls, then executes what it got, so concurrency is bounded by the
 // pool). Each workflow task is answered by replaying the full history (see replayer.h).
 // Poll errors (e.g. UNAVAILABLE while the server restarts) back off from 100 ms doubling to
-// 2 s and retry forever, one line on stderr each. Shutdown() is graceful: outstanding long
-// polls are cancelled, tasks in flight finish and are answered, then it returns.
+// 2 s and retry forever; stderr gets one line when an outage starts and one when it ends.
+// Shutdown() is graceful: outstanding long polls are cancelled, tasks in flight finish and are
+// answered, then it returns.
 //
 // Thread safety: Register* must be called before Start(); Start, Run and Shutdown are
 // thread-safe. The Client must outlive the Worker; the destructor calls Shutdown().
@@ -96,6 +97,7 @@ class Worker {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   bool joining_ ABSL_GUARDED_BY(mu_) = false;
+  bool polls_failing_ ABSL_GUARDED_BY(mu_) = false;
   std::set<grpc::ClientContext*> polls_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> threads_;  // written by Start, joined by the first Shutdown
 };
