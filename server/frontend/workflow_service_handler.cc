@@ -270,15 +270,16 @@ absl::Status WorkflowServiceHandler::Poll(grpc::ServerContext* ctx, const std::s
       return task.status();
     }
     if (!task->has_value()) return absl::OkStatus();
-    auto started = record(*ns, **task, identity);
+    const matching::PolledTask& polled = **task;
+    auto started = record(*ns, polled.task, identity);
+    // Started, or stale (already started, run moved on): either way the task is consumed.
+    bool consumed = started.ok() || absl::IsNotFound(started.status());
+    matching_->AckTask(qid, polled, consumed);
     if (started.ok()) {
       *resp = std::move(*started);
       return absl::OkStatus();
     }
-    if (absl::IsNotFound(started.status())) continue;  // stale task: already started or gone
-    // Could not record it (storage trouble): put it back so it is not lost.
-    (void)matching_->AddTask(qid, **task);
-    return started.status();
+    if (!consumed) return started.status();  // given back to the queue: not lost
   }
 }
 

@@ -25,10 +25,11 @@ class FakeMatching : public matching::MatchingClient {
     cv_.notify_all();
     return absl::OkStatus();
   }
-  absl::StatusOr<std::optional<internal::BacklogTask>> PollTask(
+  absl::StatusOr<std::optional<matching::PolledTask>> PollTask(
       const matching::TaskQueueId&, absl::Time, const std::function<bool()>&) override {
     return absl::UnimplementedError("not used");
   }
+  void AckTask(const matching::TaskQueueId&, const matching::PolledTask&, bool) override {}
   // The next task of `kind` handed to matching, waiting up to 10 s.
   std::optional<internal::BacklogTask> Next(internal::TaskKind kind) {
     std::unique_lock<std::mutex> lock(mu_);

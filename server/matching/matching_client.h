@@ -7,6 +7,7 @@
 #define WEFT_SERVER_MATCHING_MATCHING_CLIENT_H_
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -25,18 +26,30 @@ struct TaskQueueId {
   bool operator==(const TaskQueueId&) const = default;
 };
 
+// A task handed to a poller. It must be settled with AckTask(): until then it is neither
+// gone from the backlog nor lost if the process dies.
+struct PolledTask {
+  internal::BacklogTask task;
+  std::shared_ptr<void> receipt;  // how to settle it; owned by the matching implementation
+};
+
 class MatchingClient {
  public:
   virtual ~MatchingClient() = default;
 
   // Offers a task to the queue: handed straight to a waiting poller (sync match) or written
-  // to the queue's durable backlog. Returns once one of the two happened.
+  // to the queue's durable backlog. Returns once the poller settled it as consumed or it is
+  // in the backlog, so the caller may then forget it.
   virtual absl::Status AddTask(const TaskQueueId& queue, const internal::BacklogTask& task) = 0;
 
   // Waits until a task is available, `deadline` passes (returns nullopt), or `cancelled`
   // returns true (checked about every 200 ms; returns CANCELLED).
-  virtual absl::StatusOr<std::optional<internal::BacklogTask>> PollTask(
+  virtual absl::StatusOr<std::optional<PolledTask>> PollTask(
       const TaskQueueId& queue, absl::Time deadline, const std::function<bool()>& cancelled) = 0;
+
+  // Settles a polled task. consumed=true once history recorded it started (or found it
+  // stale): it is gone for good. consumed=false gives it back to the queue.
+  virtual void AckTask(const TaskQueueId& queue, const PolledTask& task, bool consumed) = 0;
 };
 
 }  // namespace weft::matching

@@ -37,7 +37,7 @@ MatchingEngine::Queue& MatchingEngine::GetQueue(const TaskQueueId& id) {
 void MatchingEngine::ReportBacklog(const TaskQueueId& id, const Queue& q) {
   if (metrics_) {
     metrics_->SetBacklog(id.namespace_id, id.name, KindName(id.kind),
-                         static_cast<double>(q.backlog.size()));
+                         static_cast<double>(q.backlog.size() + q.in_flight));
   }
 }
 
@@ -83,82 +83,121 @@ void MatchingEngine::Shutdown() {
   }
 }
 
+bool MatchingEngine::TrySyncMatch(Queue& q, const internal::BacklogTask& task,
+                                  std::unique_lock<std::mutex>& lock) {
+  while (!q.waiters.empty() && !shutdown_) {
+    Waiter* w = q.waiters.front();
+    q.waiters.pop_front();
+    auto handoff = std::make_shared<Handoff>();
+    w->task = task;
+    w->handoff = handoff;
+    w->woken = true;
+    w->cv.notify_one();
+    handoff->cv.wait(lock, [&] { return handoff->settled; });
+    if (handoff->consumed) return true;
+    // That poller could not take it (its caller went away): try the next one.
+  }
+  return false;
+}
+
 absl::Status MatchingEngine::AddTask(const TaskQueueId& queue, const internal::BacklogTask& task) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
     if (shutdown_) return absl::UnavailableError("matching is shutting down");
-    Queue& q = GetQueue(queue);
-    if (!q.waiters.empty()) {
-      Waiter* w = q.waiters.front();
-      q.waiters.pop_front();
-      w->task = task;
-      w->woken = true;
-      w->cv.notify_one();
-      return absl::OkStatus();
-    }
+    if (TrySyncMatch(GetQueue(queue), task, lock)) return absl::OkStatus();
   }
   // No poller: make the task durable before it is acknowledged, outside the lock so one
   // queue's fsync does not stall the others.
   uint64_t id = next_task_id_++;
-  std::string key = BacklogKey(queue, id);
-  absl::Status s = store_->Put(storage::Cf::kTaskQueues, key, task.SerializeAsString());
+  absl::Status s =
+      store_->Put(storage::Cf::kTaskQueues, BacklogKey(queue, id), task.SerializeAsString());
   if (!s.ok()) return s;
   std::lock_guard<std::mutex> lock(mu_);
   Queue& q = GetQueue(queue);
-  if (!q.waiters.empty()) {
-    // A poller arrived while we wrote: hand it over now, the stored copy goes.
-    Waiter* w = q.waiters.front();
-    q.waiters.pop_front();
-    w->task = task;
-    w->woken = true;
-    w->cv.notify_one();
-    storage::Batch b;
-    b.Delete(storage::Cf::kTaskQueues, key);
-    return store_->Write(b, /*sync=*/false);
-  }
   q.backlog.emplace_back(id, task);
   ReportBacklog(queue, q);
+  // A poller that arrived while we wrote takes it from the backlog: wake it.
+  if (!q.waiters.empty()) {
+    Waiter* w = q.waiters.front();
+    q.waiters.pop_front();
+    w->woken = true;
+    w->cv.notify_one();
+  }
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::optional<internal::BacklogTask>> MatchingEngine::PollTask(
+absl::StatusOr<std::optional<PolledTask>> MatchingEngine::PollTask(
     const TaskQueueId& queue, absl::Time deadline, const std::function<bool()>& cancelled) {
   std::unique_lock<std::mutex> lock(mu_);
-  if (shutdown_) return absl::UnavailableError("matching is shutting down");
   Queue& q = GetQueue(queue);
-  if (!q.backlog.empty()) {
-    auto [id, task] = std::move(q.backlog.front());
-    q.backlog.pop_front();
-    ReportBacklog(queue, q);
-    lock.unlock();
-    // A lost delete only means a duplicate delivery after a crash, which history refuses;
-    // no need to pay an fsync for it.
+  for (;;) {
+    if (shutdown_) return absl::UnavailableError("matching is shutting down");
+    if (!q.backlog.empty()) {
+      auto [id, task] = std::move(q.backlog.front());
+      q.backlog.pop_front();
+      ++q.in_flight;
+      auto receipt = std::make_shared<Receipt>();
+      receipt->backlog_id = id;
+      return std::optional<PolledTask>(PolledTask{std::move(task), receipt});
+    }
+    Waiter w;
+    auto it = q.waiters.insert(q.waiters.end(), &w);
+    while (!w.woken) {
+      absl::Time now = absl::Now();
+      if (now >= deadline || (cancelled && cancelled())) break;
+      absl::Duration wait = std::min(deadline - now, absl::Milliseconds(200));
+      w.cv.wait_for(lock, absl::ToChronoNanoseconds(wait));
+    }
+    if (!w.woken) {
+      q.waiters.erase(it);
+      if (cancelled && cancelled()) return absl::CancelledError("poll cancelled by the caller");
+      return std::optional<PolledTask>();
+    }
+    if (w.task) {
+      auto receipt = std::make_shared<Receipt>();
+      receipt->handoff = std::move(w.handoff);
+      return std::optional<PolledTask>(PolledTask{std::move(*w.task), receipt});
+    }
+    // Woken for a backlog task (or shutdown): look again.
+  }
+}
+
+void MatchingEngine::AckTask(const TaskQueueId& queue, const PolledTask& polled, bool consumed) {
+  auto* receipt = static_cast<Receipt*>(polled.receipt.get());
+  if (receipt == nullptr) return;
+  if (receipt->handoff) {
+    std::lock_guard<std::mutex> lock(mu_);
+    receipt->handoff->settled = true;
+    receipt->handoff->consumed = consumed;
+    receipt->handoff->cv.notify_all();
+    return;
+  }
+  if (consumed) {
+    // History has it (started, synced); a lost delete would only mean a harmless duplicate
+    // after a crash, so it need not pay an fsync.
     storage::Batch b;
-    b.Delete(storage::Cf::kTaskQueues, BacklogKey(queue, id));
-    absl::Status s = store_->Write(b, /*sync=*/false);
-    if (!s.ok()) return s;
-    return std::optional<internal::BacklogTask>(std::move(task));
+    b.Delete(storage::Cf::kTaskQueues, BacklogKey(queue, receipt->backlog_id));
+    (void)store_->Write(b, /*sync=*/false);
   }
-  Waiter w;
-  auto it = q.waiters.insert(q.waiters.end(), &w);
-  while (!w.woken) {
-    absl::Time now = absl::Now();
-    if (now >= deadline || (cancelled && cancelled())) break;
-    absl::Duration wait = std::min(deadline - now, absl::Milliseconds(200));
-    w.cv.wait_for(lock, absl::ToChronoNanoseconds(wait));
+  std::lock_guard<std::mutex> lock(mu_);
+  Queue& q = GetQueue(queue);
+  --q.in_flight;
+  if (!consumed) {
+    q.backlog.emplace_front(receipt->backlog_id, polled.task);
+    if (!q.waiters.empty()) {
+      Waiter* w = q.waiters.front();
+      q.waiters.pop_front();
+      w->woken = true;
+      w->cv.notify_one();
+    }
   }
-  if (!w.woken) {
-    q.waiters.erase(it);
-    if (cancelled && cancelled()) return absl::CancelledError("poll cancelled by the caller");
-    return std::optional<internal::BacklogTask>();
-  }
-  if (!w.task && shutdown_) return absl::UnavailableError("matching is shutting down");
-  return std::move(w.task);
+  ReportBacklog(queue, q);
 }
 
 size_t MatchingEngine::BacklogSize(const TaskQueueId& queue) {
   std::lock_guard<std::mutex> lock(mu_);
-  return GetQueue(queue).backlog.size();
+  const Queue& q = GetQueue(queue);
+  return q.backlog.size() + q.in_flight;
 }
 
 }  // namespace weft::matching

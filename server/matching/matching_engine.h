@@ -3,8 +3,11 @@
 // Each (namespace, queue, kind) has a list of waiting pollers and a FIFO backlog. A task
 // offered while a poller waits is handed over in memory (sync match, nothing written);
 // otherwise it is written to the `task_queues` column family and kept in memory until polled.
-// Delivery is at-least-once: a task can be delivered again after a crash, and history's
-// "already started" check makes the duplicate harmless.
+// A delivered task is settled by AckTask() only after history recorded it started: a
+// backlog row is deleted then (not at poll time), and AddTask() of a sync match waits for the
+// poller's verdict, falling back to the backlog if the poller could not take it. So a crash
+// between "handed to a poller" and "started" loses nothing. Delivery is at-least-once;
+// history's "already started" check makes a duplicate harmless.
 //
 // Thread safety: thread-safe. Ownership: borrows the Store and Metrics (may be null).
 #ifndef WEFT_SERVER_MATCHING_MATCHING_ENGINE_H_
@@ -36,26 +39,43 @@ class MatchingEngine : public MatchingClient {
   void Shutdown();
 
   absl::Status AddTask(const TaskQueueId& queue, const internal::BacklogTask& task) override;
-  absl::StatusOr<std::optional<internal::BacklogTask>> PollTask(
+  absl::StatusOr<std::optional<PolledTask>> PollTask(
       const TaskQueueId& queue, absl::Time deadline,
       const std::function<bool()>& cancelled) override;
+  void AckTask(const TaskQueueId& queue, const PolledTask& task, bool consumed) override;
 
-  // Backlog length (tasks written to storage and not yet polled).
+  // Backlog length: tasks in storage not yet consumed (waiting, or polled and not acked).
   size_t BacklogSize(const TaskQueueId& queue);
 
  private:
+  // A sync match: AddTask() waits on it until the poller settles the task.
+  struct Handoff {
+    bool settled = false;   // guarded by mu_
+    bool consumed = false;  // guarded by mu_
+    std::condition_variable cv;
+  };
+  struct Receipt {
+    std::shared_ptr<Handoff> handoff;  // set for a sync match
+    uint64_t backlog_id = 0;           // set for a backlog task
+  };
   struct Waiter {
     std::optional<internal::BacklogTask> task;
+    std::shared_ptr<Handoff> handoff;
     bool woken = false;
     std::condition_variable cv;
   };
   struct Queue {
     std::deque<std::pair<uint64_t, internal::BacklogTask>> backlog;  // guarded by mu_
-    std::list<Waiter*> waiters;                                      // guarded by mu_
+    size_t in_flight = 0;        // backlog tasks polled, not yet acked; guarded by mu_
+    std::list<Waiter*> waiters;  // guarded by mu_
   };
   using Key = std::tuple<std::string, std::string, int>;
 
   Queue& GetQueue(const TaskQueueId& id);  // requires mu_
+  // Hands `task` to the first waiting poller and waits for its verdict. Returns false (and
+  // hands nothing) when no poller waits or the poller gave it back. Requires `lock` on mu_.
+  bool TrySyncMatch(Queue& q, const internal::BacklogTask& task,
+                    std::unique_lock<std::mutex>& lock);
   std::string BacklogKey(const TaskQueueId& id, uint64_t task_id) const;
   void ReportBacklog(const TaskQueueId& id, const Queue& q);  // requires mu_
 

@@ -52,27 +52,49 @@ TEST_F(MatchingEngineTest, BacklogIsFifoAndSurvivesRestart) {
   auto t = engine_->PollTask(q_, absl::Now() + absl::Seconds(1), nullptr);
   ASSERT_TRUE(t.ok());
   ASSERT_TRUE(t->has_value());
-  EXPECT_EQ((*t)->scheduled_event_id(), 1);
-  Reopen();  // the polled task is gone for good
+  EXPECT_EQ((*t)->task.scheduled_event_id(), 1);
+  // Polled but not acked: a crash now must not lose it.
+  Reopen();
+  EXPECT_EQ(engine_->BacklogSize(q_), 2u);
   t = engine_->PollTask(q_, absl::Now() + absl::Seconds(1), nullptr);
   ASSERT_TRUE(t.ok() && t->has_value());
-  EXPECT_EQ((*t)->scheduled_event_id(), 2);
+  EXPECT_EQ((*t)->task.scheduled_event_id(), 1);
+  engine_->AckTask(q_, **t, /*consumed=*/true);
+  Reopen();  // the acked task is gone for good
+  t = engine_->PollTask(q_, absl::Now() + absl::Seconds(1), nullptr);
+  ASSERT_TRUE(t.ok() && t->has_value());
+  EXPECT_EQ((*t)->task.scheduled_event_id(), 2);
+  engine_->AckTask(q_, **t, /*consumed=*/true);
   EXPECT_EQ(engine_->BacklogSize(q_), 0u);
 }
 
-TEST_F(MatchingEngineTest, WaitingPollerGetsTaskWithoutBacklog) {
-  std::optional<internal::BacklogTask> got;
+TEST_F(MatchingEngineTest, WaitingPollerGetsTaskAndAddWaitsForItsVerdict) {
+  std::optional<PolledTask> got;
   std::thread poller([&] {
     auto t = engine_->PollTask(q_, absl::Now() + absl::Seconds(30), nullptr);
     ASSERT_TRUE(t.ok());
     got = *t;
+    ASSERT_TRUE(got.has_value());
+    engine_->AckTask(q_, *got, /*consumed=*/true);
   });
-  // Offer repeatedly until the poller took one: whichever way it went (sync match or
-  // backlog), the poller must end up with task 7 and nothing must be left behind.
+  // Whichever way it goes (sync match, or backlog if the poller was not waiting yet), the
+  // poller ends up with task 7 and nothing is left behind.
   ASSERT_TRUE(engine_->AddTask(q_, Task(7)).ok());
   poller.join();
   ASSERT_TRUE(got.has_value());
-  EXPECT_EQ(got->scheduled_event_id(), 7);
+  EXPECT_EQ(got->task.scheduled_event_id(), 7);
+  EXPECT_EQ(engine_->BacklogSize(q_), 0u);
+}
+
+TEST_F(MatchingEngineTest, TaskGivenBackGoesToTheNextPoller) {
+  ASSERT_TRUE(engine_->AddTask(q_, Task(3)).ok());
+  auto t = engine_->PollTask(q_, absl::Now() + absl::Seconds(1), nullptr);
+  ASSERT_TRUE(t.ok() && t->has_value());
+  engine_->AckTask(q_, **t, /*consumed=*/false);
+  auto again = engine_->PollTask(q_, absl::Now() + absl::Seconds(1), nullptr);
+  ASSERT_TRUE(again.ok() && again->has_value());
+  EXPECT_EQ((*again)->task.scheduled_event_id(), 3);
+  engine_->AckTask(q_, **again, /*consumed=*/true);
   EXPECT_EQ(engine_->BacklogSize(q_), 0u);
 }
 
