@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""metrics_test: weft-server's /metrics as an operator's Prometheus sees it.
+
+Starts the real weft-server (--dev, temporary data directory, OS-chosen loopback ports) and
+the samples worker, runs workflows with the weft CLI, scrapes /metrics with curl and checks:
+  1. weft_workflows_started_total and weft_workflows_closed_total{outcome="completed"} moved
+     by exactly the number of workflows run, and the RPC counters with them;
+  2. the backlog gauge counts workflow tasks started before any worker polls, and drains;
+  3. activity attempts and failures count the retries of the Flaky sample exactly;
+  4. `promtool check metrics` accepts the scrape;
+  5. every metric name the shipped dashboards and alert rules use exists in the scrape
+     (node_exporter names and `up` are not weft's and are exempt).
+
+usage: metrics_test.py WEFT_SERVER WEFT_SAMPLES_WORKER WEFT_CLI
+Exit codes: 0 pass, 1 fail, 77 skipped (missing Debian packages that cannot be installed).
+"""
+
+import subprocess
+import sys
+
+import opslib
+from opslib import fail, log, wait_for
+
+GREETINGS = 5  # Greeting workflows run in phase 1
+FLAKY_FAILURES = 2  # the Flaky sample's activity fails this many times, then succeeds
+
+
+def main():
+    if len(sys.argv) != 4:
+        fail(__doc__)
+    server_bin, worker_bin, cli_bin = sys.argv[1:]
+    for path, what in ((server_bin, "weft-server"), (worker_bin, "weft-samples-worker"),
+                       (cli_bin, "weft")):
+        opslib.require_binary(path, what)
+    # curl: the scraper. prometheus: provides promtool.
+    opslib.ensure_packages(["curl", "prometheus"])
+
+    workdir = opslib.make_workdir("weft-metrics-test-")
+    server = opslib.start_weft_server(server_bin, workdir)
+    metrics_url = f"http://{server.http}/metrics"
+
+    def scrape():
+        return opslib.parse_metrics(opslib.http_get(metrics_url))[1]
+
+    def cli(*args, timeout=60):
+        return opslib.run([cli_bin, "--address", server.grpc, *args], timeout=timeout)
+
+    for path in ("/healthz", "/readyz"):
+        opslib.http_get(f"http://{server.http}{path}")  # raises unless 2xx
+    before = scrape()
+
+    # Phase 1: Greeting workflows started before any worker runs, so their first workflow
+    # tasks wait in the durable backlog.
+    ids = [f"metrics-greeting-{i}" for i in range(GREETINGS)]
+    for wid in ids:
+        cli("workflow", "start", "--task-queue", "samples", "--type", "Greeting",
+            "--workflow-id", wid, "--input", f'"{wid}"')
+    wait_for(
+        f"weft_task_queue_backlog of queue samples to reach {GREETINGS}",
+        lambda: opslib.sample_sum(scrape(), "weft_task_queue_backlog", task_queue="samples",
+                                  kind="workflow") == GREETINGS, timeout=10)
+    log(f"backlog before the worker started: {GREETINGS} workflow tasks")
+
+    worker = opslib.start_samples_worker(worker_bin, workdir, server.grpc)
+    for wid in ids:
+        r = cli("workflow", "result", "--workflow-id", wid, "--timeout", "60s", timeout=90)
+        if r.stdout.strip() != f'"Hello, {wid}!"':
+            fail(f"workflow {wid} returned {r.stdout!r}")
+
+    def delta(samples, name, **labels):
+        return (opslib.sample_sum(samples, name, **labels)
+                - opslib.sample_sum(before, name, **labels))
+
+    # The close is counted in the same transition that makes the result visible, so one
+    # scrape after the last result must already show it.
+    after = scrape()
+    checks = [
+        ("weft_workflows_started_total", {"namespace": "default"}, GREETINGS),
+        ("weft_workflows_closed_total", {"namespace": "default", "outcome": "completed"}, GREETINGS),
+        ("weft_workflows_closed_total", {"namespace": "default", "outcome": "failed"}, 0),
+        ("weft_activity_attempts_total", {"namespace": "default", "activity_type": "ComposeGreeting"},
+         GREETINGS),
+        ("weft_rpc_requests_total", {"method": "StartWorkflowExecution", "code": "OK"}, GREETINGS),
+        ("weft_rpc_latency_seconds_count", {"method": "StartWorkflowExecution", "code": "OK"}, GREETINGS),
+    ]
+    for name, labels, want in checks:
+        got = delta(after, name, **labels)
+        if got != want:
+            fail(f"{name}{labels} moved by {got}, want {want}")
+        log(f"ok: {name}{labels} moved by {want}")
+    if delta(after, "weft_commit_latency_seconds_count") <= 0:
+        fail("weft_commit_latency_seconds_count did not move although workflows ran")
+    wait_for("weft_task_queue_backlog of queue samples to drain to 0",
+             lambda: opslib.sample_sum(scrape(), "weft_task_queue_backlog", task_queue="samples") == 0,
+             timeout=10)
+    log("ok: backlog drained to 0")
+
+    # Phase 2: the Flaky sample's activity fails FLAKY_FAILURES times; the server retries it.
+    before = after
+    cli("workflow", "start", "--task-queue", "samples", "--type", "Flaky", "--workflow-id",
+        "metrics-flaky", "--input", str(FLAKY_FAILURES))
+    r = cli("workflow", "result", "--workflow-id", "metrics-flaky", "--timeout", "60s", timeout=90)
+    log(f"Flaky returned {r.stdout.strip()}")
+    after = scrape()
+    for name, labels, want in [
+        ("weft_activity_attempts_total", {"activity_type": "FlakyActivity"}, FLAKY_FAILURES + 1),
+        ("weft_activity_failures_total", {"activity_type": "FlakyActivity"}, FLAKY_FAILURES),
+        ("weft_workflows_closed_total", {"outcome": "completed"}, 1),
+        ("weft_workflows_started_total", {}, 1),
+    ]:
+        got = delta(after, name, **labels)
+        if got != want:
+            fail(f"{name}{labels} moved by {got}, want {want}")
+        log(f"ok: {name}{labels} moved by {want}")
+
+    # promtool's linter on the exact text a scraper receives.
+    text = opslib.http_get(metrics_url)
+    lint = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
+                          text=True, timeout=30)
+    if lint.returncode != 0:
+        fail(f"promtool check metrics rejected the scrape:\n{lint.stdout}{lint.stderr}")
+    log("ok: promtool check metrics accepts the scrape")
+
+    # Every metric the dashboards and rules use must exist. Histograms are used as
+    # name_bucket/_sum/_count: those are sample names of the scrape.
+    families, samples = opslib.parse_metrics(text)
+    present = set(families) | {n for n, _, _ in samples}
+    used = opslib.deploy_metric_names()
+    missing = {n: w for n, w in used.items()
+               if n not in present and not opslib.EXTERNAL_METRIC.match(n)}
+    if missing:
+        fail("metric names used in deploy/ but absent from the scrape:\n" + "\n".join(
+            f"  {n}: used by {', '.join(sorted(set(w)))}" for n, w in sorted(missing.items())))
+    weft_used = sorted(n for n in used if not opslib.EXTERNAL_METRIC.match(n))
+    log(f"ok: all {len(weft_used)} weft metric names used in deploy/ exist: {', '.join(weft_used)}")
+
+    if worker.stop() != 0:
+        log(f"note: samples worker exit code {worker.popen.returncode}")
+    code = server.proc.stop()
+    if code != 0:
+        fail(f"weft-server exited {code} on SIGTERM; output:\n{server.proc.output()}")
+    log("PASS")
+
+
+if __name__ == "__main__":
+    main()
