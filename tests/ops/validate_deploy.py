@@ -18,7 +18,7 @@
     built binaries to installed Debian packages.
   - systemd: `systemd-analyze verify` on the unit (when systemd-analyze exists).
 
-usage: validate_deploy.py WEFT_SERVER [WEFT_CLI WEFT_SAMPLES_WORKER]
+usage: validate_deploy.py WEFT_SERVER [WEFT_SAMPLES_WORKER WEFT_CLI]
        validate_deploy.py --regenerate   (rewrites deploy/kubernetes/prometheusrule.yaml)
 Exit codes: 0 pass, 1 fail, 77 skipped (missing Debian packages that cannot be installed).
 """
