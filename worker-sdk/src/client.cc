@@ -211,29 +211,63 @@ absl::StatusOr<api::v1::HistoryEvent> Client::GetResultEvent(std::string_view wo
 absl::StatusOr<api::v1::Payloads> Client::GetResultPayloads(std::string_view workflow_id,
                                                             std::string_view run_id,
                                                             std::chrono::milliseconds timeout) {
-  absl::StatusOr<api::v1::HistoryEvent> event = GetResultEvent(workflow_id, run_id, timeout);
-  if (!event.ok()) return event.status();
-  switch (event->event_type()) {
-    case api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
-      return event->workflow_execution_completed_event_attributes().result();
-    case api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_FAILED: {
-      const auto& failure = event->workflow_execution_failed_event_attributes().failure();
-      std::string message = absl::StrCat("workflow failed: ", failure.message());
-      if (!failure.type().empty()) absl::StrAppend(&message, " (", failure.type(), ")");
-      return absl::AbortedError(message);
+  const Clock::time_point deadline = Clock::now() + timeout;
+  std::string current_run(run_id);
+  while (true) {
+    auto remaining =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    absl::StatusOr<api::v1::HistoryEvent> event =
+        GetResultEvent(workflow_id, current_run, std::max(remaining, std::chrono::milliseconds(0)));
+    if (!event.ok()) return event.status();
+    switch (event->event_type()) {
+      case api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
+        // Follow the chain: the result is the last run's.
+        current_run =
+            event->workflow_execution_continued_as_new_event_attributes().new_execution_run_id();
+        if (current_run.empty()) {
+          return absl::InternalError("continued-as-new event without the new run id");
+        }
+        continue;
+      case api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
+        return event->workflow_execution_completed_event_attributes().result();
+      case api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_FAILED: {
+        const auto& failure = event->workflow_execution_failed_event_attributes().failure();
+        std::string message = absl::StrCat("workflow failed: ", failure.message());
+        if (!failure.type().empty()) absl::StrAppend(&message, " (", failure.type(), ")");
+        return absl::AbortedError(message);
+      }
+      case api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED:
+        return absl::CancelledError("workflow canceled");
+      case api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED:
+        return absl::AbortedError(
+            absl::StrCat("workflow terminated: ",
+                         event->workflow_execution_terminated_event_attributes().reason()));
+      case api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT:
+        return absl::DeadlineExceededError("workflow timed out");
+      default:
+        return absl::InternalError(
+            absl::StrCat("unexpected close event ", api::v1::EventType_Name(event->event_type())));
     }
-    case api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED:
-      return absl::CancelledError("workflow canceled");
-    case api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED:
-      return absl::AbortedError(
-          absl::StrCat("workflow terminated: ",
-                       event->workflow_execution_terminated_event_attributes().reason()));
-    case api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT:
-      return absl::DeadlineExceededError("workflow timed out");
-    default:
-      return absl::InternalError(
-          absl::StrCat("unexpected close event ", api::v1::EventType_Name(event->event_type())));
   }
+}
+
+absl::StatusOr<api::v1::Payloads> Client::QueryPayloads(std::string_view workflow_id,
+                                                        std::string_view run_id,
+                                                        std::string_view query_type,
+                                                        api::v1::Payloads args,
+                                                        std::chrono::milliseconds timeout) {
+  api::v1::QueryWorkflowRequest req;
+  req.set_namespace_(options_.ns);
+  req.mutable_execution()->set_workflow_id(std::string(workflow_id));
+  req.mutable_execution()->set_run_id(std::string(run_id));
+  req.mutable_query()->set_query_type(std::string(query_type));
+  *req.mutable_query()->mutable_query_args() = std::move(args);
+  api::v1::QueryWorkflowResponse resp;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+  absl::Status status = FromGrpcStatus(stub_->QueryWorkflow(&ctx, req, &resp));
+  if (!status.ok()) return status;
+  return std::move(*resp.mutable_query_result());
 }
 
 }  // namespace weft

@@ -49,6 +49,21 @@ Command CloseCommand(std::optional<Workflow<api::v1::Payloads>>& root,
     *c.mutable_complete_workflow_execution_command_attributes()->mutable_result() =
         std::move(result);
     return c;
+  } catch (const ContinueAsNewError& e) {
+    Command c;
+    c.set_command_type(api::v1::COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION);
+    auto* a = c.mutable_continue_as_new_workflow_execution_command_attributes();
+    *a->mutable_input() = e.input();
+    const ContinueAsNewOptions& o = e.options();
+    if (!o.workflow_type.empty()) a->mutable_workflow_type()->set_name(o.workflow_type);
+    if (!o.task_queue.empty()) a->mutable_task_queue()->set_name(o.task_queue);
+    if (o.run_timeout.count() > 0) {
+      *a->mutable_workflow_run_timeout() = detail::ToProtoDuration(o.run_timeout);
+    }
+    if (o.task_timeout.count() > 0) {
+      *a->mutable_workflow_task_timeout() = detail::ToProtoDuration(o.task_timeout);
+    }
+    return c;
   } catch (const detail::NondeterminismError&) {
     throw;
   } catch (const CanceledError& e) {
@@ -89,6 +104,26 @@ std::vector<const HistoryEvent*> CommandEventsOf(const api::v1::History& history
 ReplayResult Replayer::Replay(const api::v1::History& history,
                               const api::v1::WorkflowExecution& execution,
                               std::string_view namespace_name) const {
+  return Run(history, execution, namespace_name, nullptr, nullptr);
+}
+
+QueryResult Replayer::Query(const api::v1::History& history,
+                            const api::v1::WorkflowExecution& execution,
+                            std::string_view namespace_name,
+                            const api::v1::WorkflowQuery& query) const {
+  QueryResult out;
+  ReplayResult replay = Run(history, execution, namespace_name, &query, &out);
+  if (replay.task_failed) {
+    out.answered = false;
+    out.error = absl::StrCat("replay failed: ", replay.message);
+  }
+  return out;
+}
+
+ReplayResult Replayer::Run(const api::v1::History& history,
+                           const api::v1::WorkflowExecution& execution,
+                           std::string_view namespace_name, const api::v1::WorkflowQuery* query,
+                           QueryResult* query_result) const {
   ReplayResult result;
   auto fail_task = [&result](api::v1::WorkflowTaskFailedCause cause, std::string message) {
     result.task_failed = true;
@@ -110,6 +145,7 @@ ReplayResult Replayer::Replay(const api::v1::History& history,
   info.workflow_type = started.workflow_type().name();
   info.task_queue = started.task_queue().name();
   info.attempt = started.attempt() > 0 ? started.attempt() : 1;
+  info.continued_run_id = started.continued_execution_run_id();
 
   // Declared in this order so the coroutine frames die before the runtime they point into.
   detail::WorkflowRuntime runtime(info);
@@ -132,8 +168,13 @@ ReplayResult Replayer::Replay(const api::v1::History& history,
                       std::vector<const HistoryEvent*> expected) {
     runtime.BeginTask(detail::FromProtoTimestamp(task_started_time), replaying, completed_event_id,
                       std::move(expected));
-    for (const HistoryEvent* e : undelivered) runtime.Deliver(*e);
+    try {
+      for (const HistoryEvent* e : undelivered) runtime.Deliver(*e);
+    } catch (const detail::NondeterminismError&) {
+      // Recorded in the runtime (a cancel request's commands did not match).
+    }
     undelivered.clear();
+    if (runtime.failed()) return false;
     if (!root_scheduled) {
       root_scheduled = true;
       if (root) runtime.Schedule(root->handle());
@@ -158,7 +199,8 @@ ReplayResult Replayer::Replay(const api::v1::History& history,
     switch (e.event_type()) {
       case EventType::EVENT_TYPE_WORKFLOW_TASK_STARTED:
         task_started_time = e.event_time();
-        if (i == n - 1 && !closed) {
+        // A query runs the code for the last events at the end, commands dropped.
+        if (i == n - 1 && !closed && query == nullptr) {
           if (!run_task(false, 0, {})) break;
           result.commands = runtime.TakeCommands();
         }
@@ -166,9 +208,9 @@ ReplayResult Replayer::Replay(const api::v1::History& history,
       case EventType::EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
         run_task(true, e.event_id(), CommandEventsOf(history, i));
         break;
-      case EventType::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
       case EventType::EVENT_TYPE_WORKFLOW_TASK_FAILED:
       case EventType::EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
+      case EventType::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
       case EventType::EVENT_TYPE_ACTIVITY_TASK_STARTED:
         break;
       default:
@@ -180,6 +222,23 @@ ReplayResult Replayer::Replay(const api::v1::History& history,
       return fail_task(api::v1::WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR,
                        runtime.failure());
     }
+  }
+  if (query != nullptr) {
+    // The events since the last completed task, as the next (or the in-flight) task sees
+    // them: the same code on the same events reaches the same state, so the answer includes
+    // e.g. a signal whose task is still running. Whatever the code decides is dropped.
+    if (!closed && (!undelivered.empty() || !root_scheduled)) {
+      run_task(false, 0, {});
+      runtime.TakeCommands();
+      if (runtime.failed()) {
+        return fail_task(api::v1::WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR,
+                         runtime.failure());
+      }
+    }
+    detail::QueryOutcome outcome = runtime.RunQuery(query->query_type(), query->query_args());
+    query_result->answered = outcome.answered;
+    query_result->result = std::move(outcome.result);
+    query_result->error = std::move(outcome.error);
   }
   return result;
 }

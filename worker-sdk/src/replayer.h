@@ -8,7 +8,8 @@
 // the previous run are delivered in history order. Tasks that failed or timed out are not
 // run: their events are delivered with the next run. Commands issued while replaying a
 // completed task must match, in order, the command events recorded after its
-// WorkflowTaskCompleted, or the task fails with NON_DETERMINISTIC_ERROR.
+// WorkflowTaskCompleted, or the task fails with NON_DETERMINISTIC_ERROR. Query() replays the
+// same way and then answers a query from the state reached.
 //
 // Thread safety: Replay() is const and keeps no state between calls; call it from any thread.
 // The definition must outlive the Replayer.
@@ -23,6 +24,7 @@
 #include "weft/api/v1/common.pb.h"
 #include "weft/api/v1/enums.pb.h"
 #include "weft/api/v1/history.pb.h"
+#include "weft/api/v1/workflow_service.pb.h"
 #include "weft/workflow_definition.h"
 
 namespace weft {
@@ -35,6 +37,13 @@ struct ReplayResult {
   std::vector<api::v1::Command> commands;
 };
 
+// The answer to a query task.
+struct QueryResult {
+  bool answered = false;     // true: RespondQueryTaskCompleted(ANSWERED, result)
+  api::v1::Payloads result;  // the handler's value
+  std::string error;         // when not answered: why (unknown query type, handler threw, ...)
+};
+
 class Replayer {
  public:
   explicit Replayer(const WorkflowDefinition& definition) : definition_(definition) {}
@@ -43,7 +52,17 @@ class Replayer {
   ReplayResult Replay(const api::v1::History& history, const api::v1::WorkflowExecution& execution,
                       std::string_view namespace_name) const;
 
+  // Replays `history` for a query task (running the code only at completed workflow tasks,
+  // plus once after the last events when no task is in flight, its commands dropped) and runs
+  // the handler of `query`.
+  QueryResult Query(const api::v1::History& history, const api::v1::WorkflowExecution& execution,
+                    std::string_view namespace_name, const api::v1::WorkflowQuery& query) const;
+
  private:
+  ReplayResult Run(const api::v1::History& history, const api::v1::WorkflowExecution& execution,
+                   std::string_view namespace_name, const api::v1::WorkflowQuery* query,
+                   QueryResult* query_result) const;
+
   const WorkflowDefinition& definition_;
 };
 

@@ -288,8 +288,10 @@ TEST(ReplayerTest, CancelRequestAcceptedByThrowingCanceledError) {
   h.CancelRequested();
   h.StartTask();
   ReplayResult r = Replay(def, h);
-  ASSERT_EQ(r.commands.size(), 1u) << Describe(r);
-  EXPECT_EQ(r.commands[0].command_type(), api::v1::COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION);
+  // The cancel request cancels the root scope, so the pending timer is canceled too.
+  ASSERT_EQ(r.commands.size(), 2u) << Describe(r);
+  EXPECT_EQ(r.commands[0].command_type(), api::v1::COMMAND_TYPE_CANCEL_TIMER);
+  EXPECT_EQ(r.commands[1].command_type(), api::v1::COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION);
 }
 
 // ---- SideEffect, determinism helpers ----

@@ -236,7 +236,52 @@ void Worker::ActivityLoop() {
   }
 }
 
+void Worker::HandleQueryTask(const api::v1::PollWorkflowTaskQueueResponse& task) {
+  std::string type = task.workflow_type().name();
+  if (type.empty() && task.history().events_size() > 0) {
+    type = task.history()
+               .events(0)
+               .workflow_execution_started_event_attributes()
+               .workflow_type()
+               .name();
+  }
+  QueryResult result;
+  auto it = workflows_.find(type);
+  if (it == workflows_.end()) {
+    result.error =
+        absl::StrCat("workflow type \"", type, "\" is not registered on this worker (task queue ",
+                     options_.task_queue, "; registered: ", Names(workflows_), ")");
+  } else {
+    try {
+      result = Replayer(it->second).Query(task.history(), task.workflow_execution(), client_.ns(),
+                                          task.query());
+    } catch (const std::exception& e) {
+      result = QueryResult();
+      result.error = absl::StrCat("query task panicked: ", e.what());
+    }
+  }
+  api::v1::RespondQueryTaskCompletedRequest req;
+  req.set_namespace_(client_.ns());
+  req.set_task_token(task.task_token());
+  req.set_identity(options_.identity);
+  if (result.answered) {
+    req.set_completed_type(api::v1::QUERY_RESULT_TYPE_ANSWERED);
+    *req.mutable_query_result() = std::move(result.result);
+  } else {
+    req.set_completed_type(api::v1::QUERY_RESULT_TYPE_FAILED);
+    req.set_error_message(result.error);
+  }
+  Respond("RespondQueryTaskCompleted", [&](grpc::ClientContext* ctx) {
+    api::v1::RespondQueryTaskCompletedResponse resp;
+    return client_.stub().RespondQueryTaskCompleted(ctx, req, &resp);
+  });
+}
+
 void Worker::HandleWorkflowTask(const api::v1::PollWorkflowTaskQueueResponse& task) {
+  if (task.has_query()) {
+    HandleQueryTask(task);
+    return;
+  }
   std::string type = task.workflow_type().name();
   if (type.empty() && task.history().events_size() > 0) {
     type = task.history()

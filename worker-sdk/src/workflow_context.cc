@@ -6,18 +6,69 @@
 
 namespace weft {
 
+namespace detail {
+void RequestCancelActivity(WorkflowRuntime* runtime, const std::string& activity_id) {
+  runtime->RequestCancelActivity(activity_id);
+}
+}  // namespace detail
+
 void TimerFuture::Cancel() {
   if (runtime_ != nullptr && !timer_id_.empty()) runtime_->CancelTimer(timer_id_);
 }
 
-Future<api::v1::Payloads> WorkflowContext::ScheduleActivity(std::string_view name,
-                                                            const ActivityOptions& options,
-                                                            api::v1::Payloads input) {
-  return runtime_->ScheduleActivity(name, options, std::move(input));
+CancellationScope::CancellationScope(detail::WorkflowRuntime* runtime,
+                                     std::shared_ptr<detail::ScopeState> state)
+    : runtime_(runtime),
+      state_(std::move(state)),
+      ctx_(std::make_shared<WorkflowContext>(runtime, state_)) {}
+
+void CancellationScope::Cancel() { runtime_->CancelScope(*state_); }
+
+bool CancellationScope::IsCanceled() const { return state_->canceled; }
+
+Future<void> CancellationScope::Canceled() const { return runtime_->ScopeCanceled(*state_); }
+
+WorkflowContext::WorkflowContext(detail::WorkflowRuntime* runtime,
+                                 std::shared_ptr<detail::ScopeState> scope)
+    : runtime_(runtime), scope_(std::move(scope)) {}
+
+detail::ScopeState* WorkflowContext::Scope() const {
+  return scope_ != nullptr ? scope_.get() : runtime_->root_scope();
+}
+
+ActivityFuture<api::v1::Payloads> WorkflowContext::ScheduleActivity(std::string_view name,
+                                                                    const ActivityOptions& options,
+                                                                    api::v1::Payloads input) {
+  return runtime_->ScheduleActivity(name, options, std::move(input), Scope());
 }
 
 TimerFuture WorkflowContext::NewTimer(std::chrono::milliseconds duration) {
-  return runtime_->StartTimer(duration);
+  return runtime_->StartTimer(duration, Scope());
+}
+
+CancellationScope WorkflowContext::NewCancellationScope() {
+  return CancellationScope(runtime_, runtime_->NewScope(Scope()));
+}
+
+CancellationScope WorkflowContext::NewDetachedCancellationScope() {
+  return CancellationScope(runtime_, runtime_->NewScope(nullptr));
+}
+
+bool WorkflowContext::IsCanceled() const { return Scope()->canceled; }
+
+api::v1::Payload WorkflowContext::MutableSideEffectPayload(
+    std::string_view id, const std::function<api::v1::Payload()>& fn) {
+  return runtime_->MutableSideEffect(id, fn);
+}
+
+int WorkflowContext::GetVersion(std::string_view change_id, int min_supported,
+                                int max_supported) {
+  return runtime_->GetVersion(change_id, min_supported, max_supported);
+}
+
+void WorkflowContext::SetQueryHandlerPayloads(
+    std::string_view name, std::function<api::v1::Payloads(const api::v1::Payloads&)> fn) {
+  runtime_->SetQueryHandler(name, std::move(fn));
 }
 
 SignalChannel& WorkflowContext::GetSignalChannel(std::string_view name) {

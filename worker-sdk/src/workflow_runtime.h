@@ -7,6 +7,11 @@
 // markers (SideEffect) can return recorded values and a mismatch stops the code where it
 // diverged. In the current task commands are collected to be sent to the server.
 //
+// Two exceptions to strict in-order matching, both as in Temporal: a "Version" marker in
+// history that the code does not ask for (its GetVersion call was removed once no run needed
+// it) is skipped, and a ScheduleActivityTask that finds no matching event waits until the end
+// of the task, because an activity canceled before its command was sent left no event.
+//
 // Thread safety: none; one replay runs on one thread. Owned by the Replayer.
 #ifndef WEFT_SDK_SRC_WORKFLOW_RUNTIME_H_
 #define WEFT_SDK_SRC_WORKFLOW_RUNTIME_H_
@@ -45,6 +50,22 @@ bool CommandMatchesEvent(const api::v1::Command& command, const api::v1::History
 // Whether `event` records a command; sets *completed_id to its workflow task completed id.
 bool IsCommandEvent(const api::v1::HistoryEvent& event, int64_t* completed_id);
 
+// A cancellation scope's state (see weft::CancellationScope). Parents own their children.
+struct ScopeState {
+  bool canceled = false;
+  std::vector<std::shared_ptr<ScopeState>> children;
+  std::vector<std::string> activities;  // ids of activities started in the scope
+  std::vector<std::string> timers;      // ids of timers started in the scope
+  std::shared_ptr<FutureState<void>> canceled_future;
+};
+
+// The outcome of a query handler.
+struct QueryOutcome {
+  bool answered = false;
+  api::v1::Payloads result;  // when answered
+  std::string error;         // when not
+};
+
 class WorkflowRuntime : public Scheduler {
  public:
   explicit WorkflowRuntime(WorkflowInfo info);
@@ -69,13 +90,29 @@ class WorkflowRuntime : public Scheduler {
   bool failed() const { return failure_.has_value(); }
   const std::string& failure() const { return *failure_; }
 
+  // Runs the handler of query `type` against the current state. Commands it tries to issue
+  // fail the query and are not kept.
+  QueryOutcome RunQuery(const std::string& type, const api::v1::Payloads& args);
+
   // ---- used by WorkflowContext ----
-  Future<api::v1::Payloads> ScheduleActivity(std::string_view name, const ActivityOptions& options,
-                                             api::v1::Payloads input);
-  TimerFuture StartTimer(std::chrono::milliseconds duration);
+  // `scope` null: the root scope.
+  ActivityFuture<api::v1::Payloads> ScheduleActivity(std::string_view name,
+                                                     const ActivityOptions& options,
+                                                     api::v1::Payloads input, ScopeState* scope);
+  void RequestCancelActivity(const std::string& activity_id);
+  TimerFuture StartTimer(std::chrono::milliseconds duration, ScopeState* scope);
   void CancelTimer(const std::string& timer_id);
   SignalChannel& Channel(std::string_view name);
   api::v1::Payload SideEffect(const std::function<api::v1::Payload()>& fn);
+  api::v1::Payload MutableSideEffect(std::string_view id,
+                                     const std::function<api::v1::Payload()>& fn);
+  int GetVersion(std::string_view change_id, int min_supported, int max_supported);
+  void SetQueryHandler(std::string_view name,
+                       std::function<api::v1::Payloads(const api::v1::Payloads&)> fn);
+  std::shared_ptr<ScopeState> NewScope(ScopeState* parent);
+  void CancelScope(ScopeState& scope);
+  ScopeState* root_scope() const { return root_scope_.get(); }
+  Future<void> ScopeCanceled(ScopeState& scope);
   std::chrono::system_clock::time_point now() const { return now_; }
   uint64_t Random() { return rng_(); }
   bool cancel_requested() const { return cancel_requested_->ready(); }
@@ -88,11 +125,18 @@ class WorkflowRuntime : public Scheduler {
     std::string activity_id;
     std::string activity_type;
     std::shared_ptr<FutureState<api::v1::Payloads>> state;
+    int64_t scheduled_event_id = 0;  // 0: its schedule command was not sent yet
+    bool cancel_requested = false;
+    ActivityCancellationType cancellation_type = ActivityCancellationType::kWaitCancellationCompleted;
   };
 
   std::string NextId() { return std::to_string(++sequence_); }
   [[noreturn]] void Diverged(std::string message);
   void ResolveActivity(int64_t scheduled_event_id, const api::v1::HistoryEvent& event);
+  // In replay: skips Version markers at the next expected position, remembering their
+  // versions, unless one is for `wanted_change_id`.
+  void SkipUnrequestedVersionMarkers(std::string_view wanted_change_id);
+  std::exception_ptr CanceledActivityError(const PendingActivity& activity) const;
 
   WorkflowInfo info_;
   std::mt19937_64 rng_;
@@ -112,6 +156,14 @@ class WorkflowRuntime : public Scheduler {
   std::map<std::string, std::shared_ptr<FutureState<void>>> timers_;
   std::map<std::string, std::unique_ptr<SignalChannel>, std::less<>> channels_;
   std::shared_ptr<FutureState<void>> cancel_requested_;
+  std::shared_ptr<ScopeState> root_scope_;
+  // Replay: activities whose schedule found no event yet, by id -> the command's description.
+  std::map<std::string, std::string> deferred_schedules_;
+  std::map<std::string, int, std::less<>> versions_;  // by change id
+  std::map<std::string, api::v1::Payload, std::less<>> mutable_side_effects_;  // by id
+  std::map<std::string, std::function<api::v1::Payloads(const api::v1::Payloads&)>, std::less<>>
+      query_handlers_;
+  bool in_query_ = false;
 };
 
 }  // namespace weft::detail

@@ -131,7 +131,8 @@ class Client {
                                                        std::string_view run_id,
                                                        std::chrono::milliseconds timeout);
 
-  // The result of a completed run, decoded as T. A run that closed otherwise gives a status
+  // The result of a completed run, decoded as T. A run that continued as new is followed to
+  // the next run (and so on) within `timeout`. A run that closed otherwise gives a status
   // naming the outcome: ABORTED "workflow failed: <message>", CANCELLED "workflow canceled",
   // ABORTED "workflow terminated: <reason>", DEADLINE_EXCEEDED "workflow timed out".
   template <typename T>
@@ -148,6 +149,32 @@ class Client {
   absl::StatusOr<api::v1::Payloads> GetResultPayloads(std::string_view workflow_id,
                                                       std::string_view run_id,
                                                       std::chrono::milliseconds timeout);
+
+  // Asks a worker for query `query_type` of the run (empty run_id: the current run), with one
+  // payload per argument, and decodes the answer as T. Errors: NOT_FOUND no such workflow;
+  // INVALID_ARGUMENT or FAILED_PRECONDITION the worker could not answer (unknown query type,
+  // the handler threw; the message says why); DEADLINE_EXCEEDED no worker answered in time.
+  template <typename T, typename... Args>
+  absl::StatusOr<T> Query(std::string_view workflow_id, std::string_view run_id,
+                          std::string_view query_type, const Args&... args) {
+    api::v1::Payloads input;
+    try {
+      input = ToPayloads(args...);
+    } catch (const PayloadError& e) {
+      return absl::InvalidArgumentError(e.what());
+    }
+    absl::StatusOr<api::v1::Payloads> result =
+        QueryPayloads(workflow_id, run_id, query_type, std::move(input));
+    if (!result.ok()) return result.status();
+    try {
+      return FromFirstPayload<T>(*result);
+    } catch (const PayloadError& e) {
+      return absl::InvalidArgumentError(e.what());
+    }
+  }
+  absl::StatusOr<api::v1::Payloads> QueryPayloads(
+      std::string_view workflow_id, std::string_view run_id, std::string_view query_type,
+      api::v1::Payloads args, std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
   // ---- for Workers ----
   api::v1::WorkflowService::StubInterface& stub() { return *stub_; }

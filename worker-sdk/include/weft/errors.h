@@ -10,14 +10,24 @@
 //                     out or was canceled; carries the server-side failure.
 //   CanceledError     thrown to acknowledge a cancellation (workflow or activity), and by
 //                     awaiting a canceled timer.
+//   ActivityCanceledError  an ActivityError that is also a CanceledError: thrown by co_await
+//                     on an activity that was canceled (ActivityTaskCanceled, or canceled
+//                     before its schedule command was sent).
 //   PayloadError      a payload could not be decoded into the requested type.
+//   ContinueAsNewError  not an error: thrown by WorkflowContext::ContinueAsNew to end the run
+//                     and start a new one. It deliberately does not derive from
+//                     std::exception, so `catch (const std::exception&)` in workflow code
+//                     does not swallow it.
 //
 // Thread safety: plain immutable values, safe to copy across threads.
 #ifndef WEFT_ERRORS_H_
 #define WEFT_ERRORS_H_
 
+#include <chrono>
 #include <stdexcept>
 #include <string>
+
+#include "weft/api/v1/common.pb.h"
 
 namespace weft {
 
@@ -35,7 +45,9 @@ class ApplicationError : public std::runtime_error {
   bool non_retryable_;
 };
 
-class ActivityError : public std::runtime_error {
+// ActivityError and CanceledError share one virtual std::runtime_error base so that
+// ActivityCanceledError, which is both, is still caught by `catch (const std::exception&)`.
+class ActivityError : public virtual std::runtime_error {
  public:
   // `message` is the activity's failure message; `type` its failure type (for timeouts
   // "TimeoutError", for cancellation "CanceledError").
@@ -56,14 +68,45 @@ class ActivityError : public std::runtime_error {
   std::string type_;
 };
 
-class CanceledError : public std::runtime_error {
+class CanceledError : public virtual std::runtime_error {
  public:
   explicit CanceledError(const std::string& message = "canceled") : std::runtime_error(message) {}
+};
+
+class ActivityCanceledError : public ActivityError, public CanceledError {
+ public:
+  ActivityCanceledError(const std::string& activity_type, const std::string& activity_id,
+                        const std::string& message)
+      : std::runtime_error(message),
+        ActivityError(activity_type, activity_id, message, "CanceledError"),
+        CanceledError(message) {}
 };
 
 class PayloadError : public std::runtime_error {
  public:
   explicit PayloadError(const std::string& message) : std::runtime_error(message) {}
+};
+
+// What the next run of a workflow that continues as new gets; empty fields (and zero
+// durations) keep the current run's values.
+struct ContinueAsNewOptions {
+  std::string workflow_type;
+  std::string task_queue;
+  std::chrono::milliseconds run_timeout{0};
+  std::chrono::milliseconds task_timeout{0};
+};
+
+class ContinueAsNewError {
+ public:
+  explicit ContinueAsNewError(api::v1::Payloads input, ContinueAsNewOptions options = {})
+      : input_(std::move(input)), options_(std::move(options)) {}
+
+  const api::v1::Payloads& input() const { return input_; }
+  const ContinueAsNewOptions& options() const { return options_; }
+
+ private:
+  api::v1::Payloads input_;
+  ContinueAsNewOptions options_;
 };
 
 }  // namespace weft

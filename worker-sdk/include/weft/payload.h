@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -134,6 +135,27 @@ T FromFirstPayload(const api::v1::Payloads& payloads) {
   if (payloads.payloads_size() == 0) return FromPayload<T>(api::v1::Payload());
   return FromPayload<T>(payloads.payloads(0));
 }
+
+namespace detail {
+// Argument `index` of a call decoded as T; a missing argument decodes from JSON null. A
+// decode failure throws PayloadError naming the argument.
+template <typename T>
+T DecodeArgument(const api::v1::Payloads& input, size_t index) {
+  try {
+    if (static_cast<int>(index) >= input.payloads_size()) {
+      return FromPayload<T>(api::v1::Payload());
+    }
+    return FromPayload<T>(input.payloads(static_cast<int>(index)));
+  } catch (const PayloadError& e) {
+    throw PayloadError("argument " + std::to_string(index + 1) + ": " + e.what());
+  }
+}
+
+template <typename Tuple, size_t... I>
+Tuple DecodeArguments(const api::v1::Payloads& input, std::index_sequence<I...>) {
+  return Tuple(DecodeArgument<std::tuple_element_t<I, Tuple>>(input, I)...);
+}
+}  // namespace detail
 
 }  // namespace weft
 

@@ -9,7 +9,8 @@
 //
 // Start() runs max_concurrent_workflow_tasks workflow pollers and max_concurrent_activities
 // activity pollers (each polls, then executes what it got, so concurrency is bounded by the
-// pool). Each workflow task is answered by replaying the full history (see replayer.h).
+// pool). Each workflow task is answered by replaying the full history (see replayer.h); so
+// is each query task (a poll response with `query` set), with RespondQueryTaskCompleted.
 // Poll errors (e.g. UNAVAILABLE while the server restarts) back off from 100 ms doubling to
 // 2 s and retry forever; stderr gets one line when an outage starts and one when it ends.
 // Shutdown() is graceful: outstanding long polls are cancelled, tasks in flight finish and are
@@ -80,6 +81,8 @@ class Worker {
   template <typename Request, typename Response, typename Call>
   bool Poll(const char* what, const Request& request, Response* response, Call call);
   void HandleWorkflowTask(const api::v1::PollWorkflowTaskQueueResponse& task);
+  // A poll response with `query` set: replay, run the handler, RespondQueryTaskCompleted.
+  void HandleQueryTask(const api::v1::PollWorkflowTaskQueueResponse& task);
   void HandleActivityTask(const api::v1::PollActivityTaskQueueResponse& task);
   // Calls a respond RPC, retrying UNAVAILABLE a few times; logs other errors except NOT_FOUND.
   template <typename Call>

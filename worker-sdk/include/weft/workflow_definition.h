@@ -36,23 +36,6 @@ struct WorkflowSignature<std::function<Workflow<R>(WorkflowContext&, Args...)>> 
   using ArgsTuple = std::tuple<std::decay_t<Args>...>;
 };
 
-template <typename T>
-T DecodeArgument(const api::v1::Payloads& input, size_t index) {
-  try {
-    if (static_cast<int>(index) >= input.payloads_size()) {
-      return FromPayload<T>(api::v1::Payload());
-    }
-    return FromPayload<T>(input.payloads(static_cast<int>(index)));
-  } catch (const PayloadError& e) {
-    throw PayloadError("argument " + std::to_string(index + 1) + ": " + e.what());
-  }
-}
-
-template <typename Tuple, size_t... I>
-Tuple DecodeArguments(const api::v1::Payloads& input, std::index_sequence<I...>) {
-  return Tuple(DecodeArgument<std::tuple_element_t<I, Tuple>>(input, I)...);
-}
-
 template <typename R, typename Fn, typename Tuple>
 Workflow<api::v1::Payloads> RunErased(Fn fn, WorkflowContext& ctx, Tuple args) {
   if constexpr (std::is_void_v<R>) {
