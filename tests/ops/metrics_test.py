@@ -49,6 +49,15 @@ def main():
         opslib.http_get(f"http://{server.http}{path}")  # raises unless 2xx
     before = scrape()
 
+    def delta(samples, name, **labels):
+        return (opslib.sample_sum(samples, name, **labels)
+                - opslib.sample_sum(before, name, **labels))
+
+    def scrape_with_completions(n):
+        """A scrape that counts at least n more completed workflows than `before`, or None."""
+        samples = scrape()
+        return samples if delta(samples, "weft_workflows_closed_total", outcome="completed") >= n else None
+
     # Phase 1: Greeting workflows started before any worker runs, so their first workflow
     # tasks wait in the durable backlog.
     ids = [f"metrics-greeting-{i}" for i in range(GREETINGS)]
@@ -58,7 +67,7 @@ def main():
     wait_for(
         f"weft_task_queue_backlog of queue samples to reach {GREETINGS}",
         lambda: opslib.sample_sum(scrape(), "weft_task_queue_backlog", task_queue="samples",
-                                  kind="workflow") == GREETINGS, timeout=10)
+                                  kind="workflow") == GREETINGS, timeout=20)
     log(f"backlog before the worker started: {GREETINGS} workflow tasks")
 
     worker = opslib.start_samples_worker(worker_bin, workdir, server.grpc)
@@ -67,13 +76,10 @@ def main():
         if r.stdout.strip() != f'"Hello, {wid}!"':
             fail(f"workflow {wid} returned {r.stdout!r}")
 
-    def delta(samples, name, **labels):
-        return (opslib.sample_sum(samples, name, **labels)
-                - opslib.sample_sum(before, name, **labels))
-
-    # The close is counted in the same transition that makes the result visible, so one
-    # scrape after the last result must already show it.
-    after = scrape()
+    # Wait until the completions are counted (a scrape may race the last close), then every
+    # counter must have moved by exactly its expected amount: no more, no less.
+    after = wait_for(f"{GREETINGS} completions to be counted",
+                     lambda: scrape_with_completions(GREETINGS), timeout=10)
     checks = [
         ("weft_workflows_started_total", {"namespace": "default"}, GREETINGS),
         ("weft_workflows_closed_total", {"namespace": "default", "outcome": "completed"}, GREETINGS),
@@ -92,7 +98,7 @@ def main():
         fail("weft_commit_latency_seconds_count did not move although workflows ran")
     wait_for("weft_task_queue_backlog of queue samples to drain to 0",
              lambda: opslib.sample_sum(scrape(), "weft_task_queue_backlog", task_queue="samples") == 0,
-             timeout=10)
+             timeout=20)
     log("ok: backlog drained to 0")
 
     # Phase 2: the Flaky sample's activity fails FLAKY_FAILURES times; the server retries it.
@@ -101,7 +107,8 @@ def main():
         "metrics-flaky", "--input", str(FLAKY_FAILURES))
     r = cli("workflow", "result", "--workflow-id", "metrics-flaky", "--timeout", "60s", timeout=90)
     log(f"Flaky returned {r.stdout.strip()}")
-    after = scrape()
+    after = wait_for("the Flaky completion to be counted",
+                     lambda: scrape_with_completions(1), timeout=10)
     for name, labels, want in [
         ("weft_activity_attempts_total", {"activity_type": "FlakyActivity"}, FLAKY_FAILURES + 1),
         ("weft_activity_failures_total", {"activity_type": "FlakyActivity"}, FLAKY_FAILURES),
