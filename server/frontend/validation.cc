@@ -36,6 +36,14 @@ absl::Status ValidateDuration(const google::protobuf::Duration& d, const std::st
   if (d.seconds() < 0 || d.nanos() < 0) {
     return absl::InvalidArgumentError(absl::StrCat(what, " must not be negative"));
   }
+  if (d.nanos() > 999999999) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ".nanos must be below 1,000,000,000 (put whole seconds in seconds)"));
+  }
+  // About 100 years: beyond that a time overflows.
+  if (d.seconds() > 3'153'600'000LL) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " is longer than 100 years"));
+  }
   return absl::OkStatus();
 }
 
@@ -93,11 +101,34 @@ absl::Status ValidateCommands(const api::v1::RespondWorkflowTaskCompletedRequest
       return absl::InvalidArgumentError(
           absl::StrCat("command ", i + 1, ": command_type ", c.command_type(), " is not known"));
     }
+    std::string where = absl::StrCat("command ", i + 1, " ");
+    absl::Status d = absl::OkStatus();
+    if (c.has_schedule_activity_task_command_attributes()) {
+      const auto& a = c.schedule_activity_task_command_attributes();
+      for (auto [dur, name] :
+           {std::pair{&a.schedule_to_close_timeout(), "schedule_to_close_timeout"},
+            std::pair{&a.schedule_to_start_timeout(), "schedule_to_start_timeout"},
+            std::pair{&a.start_to_close_timeout(), "start_to_close_timeout"},
+            std::pair{&a.heartbeat_timeout(), "heartbeat_timeout"}}) {
+        if (d.ok()) d = ValidateDuration(*dur, where + name);
+      }
+      if (d.ok()) d = ValidateRetryPolicy(a.retry_policy(), where + "retry_policy");
+    } else if (c.has_start_timer_command_attributes()) {
+      d = ValidateDuration(c.start_timer_command_attributes().start_to_fire_timeout(),
+                           where + "start_to_fire_timeout");
+    } else if (c.has_continue_as_new_workflow_execution_command_attributes()) {
+      const auto& a = c.continue_as_new_workflow_execution_command_attributes();
+      d = ValidateDuration(a.workflow_run_timeout(), where + "workflow_run_timeout");
+      if (d.ok()) d = ValidateDuration(a.workflow_task_timeout(), where + "workflow_task_timeout");
+    }
+    if (!d.ok()) return d;
     const api::v1::Payloads* p = nullptr;
     if (c.has_schedule_activity_task_command_attributes()) {
       p = &c.schedule_activity_task_command_attributes().input();
     } else if (c.has_complete_workflow_execution_command_attributes()) {
       p = &c.complete_workflow_execution_command_attributes().result();
+    } else if (c.has_continue_as_new_workflow_execution_command_attributes()) {
+      p = &c.continue_as_new_workflow_execution_command_attributes().input();
     }
     if (p != nullptr) {
       if (auto s = ValidatePayloads(*p, absl::StrCat("command ", i + 1, " payload")); !s.ok()) {

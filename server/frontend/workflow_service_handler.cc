@@ -33,17 +33,23 @@ absl::Time CallDeadline(grpc::ServerContext* ctx, absl::Time now, absl::Duration
 WorkflowServiceHandler::WorkflowServiceHandler(NamespaceRegistry* namespaces,
                                                history::HistoryClient* history,
                                                matching::MatchingClient* matching,
-                                               const Clock* clock, Metrics* metrics)
+                                               const Clock* clock, Metrics* metrics,
+                                               auth::AccessControl* access)
     : namespaces_(namespaces),
       history_(history),
       matching_(matching),
       clock_(clock),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      access_(access) {}
 
 template <typename Fn>
-grpc::Status WorkflowServiceHandler::Handle(const char* method, Fn&& fn) {
+grpc::Status WorkflowServiceHandler::Handle(grpc::ServerContext* ctx, const char* method,
+                                            const std::string& ns, const std::string& target,
+                                            Fn&& fn) {
   auto start = std::chrono::steady_clock::now();
-  absl::Status s = fn();
+  // Authenticate, authorize, rate-limit and audit: the same chain for every RPC.
+  absl::Status s =
+      access_->Run(ctx, method, ns, target, [&](const auth::Principal&) { return fn(); });
   if (metrics_) {
     std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
     metrics_->RecordRpc(method, absl::StatusCodeToString(s.code()), took.count());
@@ -60,10 +66,10 @@ absl::StatusOr<NamespaceRef> WorkflowServiceHandler::Resolve(const std::string& 
 
 // ---- namespaces ----
 
-grpc::Status WorkflowServiceHandler::RegisterNamespace(grpc::ServerContext*,
+grpc::Status WorkflowServiceHandler::RegisterNamespace(grpc::ServerContext* ctx,
                                                        const api::v1::RegisterNamespaceRequest* req,
                                                        api::v1::RegisterNamespaceResponse*) {
-  return Handle("RegisterNamespace", [&]() -> absl::Status {
+  return Handle(ctx, "RegisterNamespace", req->namespace_(), "", [&]() -> absl::Status {
     if (auto s = ValidateId(req->namespace_(), "namespace"); !s.ok()) return s;
     for (char c : req->namespace_()) {
       if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
@@ -95,10 +101,10 @@ void FillNamespaceInfo(const internal::NamespaceRecord& r, api::v1::NamespaceInf
 }
 }  // namespace
 
-grpc::Status WorkflowServiceHandler::DescribeNamespace(grpc::ServerContext*,
+grpc::Status WorkflowServiceHandler::DescribeNamespace(grpc::ServerContext* ctx,
                                                        const api::v1::DescribeNamespaceRequest* req,
                                                        api::v1::DescribeNamespaceResponse* resp) {
-  return Handle("DescribeNamespace", [&]() -> absl::Status {
+  return Handle(ctx, "DescribeNamespace", req->namespace_(), "", [&]() -> absl::Status {
     if (auto s = ValidateId(req->namespace_(), "namespace"); !s.ok()) return s;
     auto r = namespaces_->Get(req->namespace_());
     if (!r.ok()) return r.status();
@@ -107,10 +113,10 @@ grpc::Status WorkflowServiceHandler::DescribeNamespace(grpc::ServerContext*,
   });
 }
 
-grpc::Status WorkflowServiceHandler::ListNamespaces(grpc::ServerContext*,
+grpc::Status WorkflowServiceHandler::ListNamespaces(grpc::ServerContext* ctx,
                                                     const api::v1::ListNamespacesRequest*,
                                                     api::v1::ListNamespacesResponse* resp) {
-  return Handle("ListNamespaces", [&]() -> absl::Status {
+  return Handle(ctx, "ListNamespaces", "", "", [&]() -> absl::Status {
     for (const auto& r : namespaces_->List()) FillNamespaceInfo(r, resp->add_namespaces());
     return absl::OkStatus();
   });
@@ -119,76 +125,83 @@ grpc::Status WorkflowServiceHandler::ListNamespaces(grpc::ServerContext*,
 // ---- workflows ----
 
 grpc::Status WorkflowServiceHandler::StartWorkflowExecution(
-    grpc::ServerContext*, const api::v1::StartWorkflowExecutionRequest* req,
+    grpc::ServerContext* ctx, const api::v1::StartWorkflowExecutionRequest* req,
     api::v1::StartWorkflowExecutionResponse* resp) {
-  return Handle("StartWorkflowExecution", [&]() -> absl::Status {
-    auto ns = Resolve(req->namespace_());
-    if (!ns.ok()) return ns.status();
-    if (auto s = ValidateStart(*req); !s.ok()) return s;
-    auto r = history_->StartWorkflowExecution(*ns, *req, nullptr);
-    if (!r.ok()) return r.status();
-    *resp = std::move(*r);
-    return absl::OkStatus();
-  });
+  return Handle(ctx, "StartWorkflowExecution", req->namespace_(), req->workflow_id(),
+                [&]() -> absl::Status {
+                  auto ns = Resolve(req->namespace_());
+                  if (!ns.ok()) return ns.status();
+                  if (auto s = ValidateStart(*req); !s.ok()) return s;
+                  auto r = history_->StartWorkflowExecution(*ns, *req, nullptr);
+                  if (!r.ok()) return r.status();
+                  *resp = std::move(*r);
+                  return absl::OkStatus();
+                });
 }
 
 grpc::Status WorkflowServiceHandler::SignalWithStartWorkflowExecution(
-    grpc::ServerContext*, const api::v1::SignalWithStartWorkflowExecutionRequest* req,
+    grpc::ServerContext* ctx, const api::v1::SignalWithStartWorkflowExecutionRequest* req,
     api::v1::SignalWithStartWorkflowExecutionResponse* resp) {
-  return Handle("SignalWithStartWorkflowExecution", [&]() -> absl::Status {
-    auto ns = Resolve(req->start().namespace_());
-    if (!ns.ok()) return ns.status();
-    if (auto s = ValidateStart(req->start()); !s.ok()) return s;
-    if (auto s = ValidateId(req->signal_name(), "signal_name"); !s.ok()) return s;
-    if (auto s = ValidatePayloads(req->signal_input(), "signal_input"); !s.ok()) return s;
-    auto r = history_->StartWorkflowExecution(*ns, req->start(), req);
-    if (!r.ok()) return r.status();
-    resp->set_run_id(r->run_id());
-    resp->set_started(r->started());
-    return absl::OkStatus();
-  });
+  return Handle(ctx, "SignalWithStartWorkflowExecution", req->start().namespace_(),
+                req->start().workflow_id(), [&]() -> absl::Status {
+                  auto ns = Resolve(req->start().namespace_());
+                  if (!ns.ok()) return ns.status();
+                  if (auto s = ValidateStart(req->start()); !s.ok()) return s;
+                  if (auto s = ValidateId(req->signal_name(), "signal_name"); !s.ok()) return s;
+                  if (auto s = ValidatePayloads(req->signal_input(), "signal_input"); !s.ok())
+                    return s;
+                  auto r = history_->StartWorkflowExecution(*ns, req->start(), req);
+                  if (!r.ok()) return r.status();
+                  resp->set_run_id(r->run_id());
+                  resp->set_started(r->started());
+                  return absl::OkStatus();
+                });
 }
 
 grpc::Status WorkflowServiceHandler::GetWorkflowExecutionHistory(
     grpc::ServerContext* ctx, const api::v1::GetWorkflowExecutionHistoryRequest* req,
     api::v1::GetWorkflowExecutionHistoryResponse* resp) {
-  return Handle("GetWorkflowExecutionHistory", [&]() -> absl::Status {
-    auto ns = Resolve(req->namespace_());
-    if (!ns.ok()) return ns.status();
-    if (auto s = ValidateId(req->execution().workflow_id(), "execution.workflow_id"); !s.ok()) {
-      return s;
-    }
-    if (!api::v1::HistoryEventFilterType_IsValid(req->history_event_filter_type())) {
-      return absl::InvalidArgumentError("history_event_filter_type is not a known value");
-    }
-    absl::Time deadline = CallDeadline(ctx, clock_->Now(), kLongPoll);
-    auto r = history_->GetWorkflowExecutionHistory(*ns, *req, deadline);
-    if (!r.ok()) return r.status();
-    *resp = std::move(*r);
-    return absl::OkStatus();
-  });
+  return Handle(
+      ctx, "GetWorkflowExecutionHistory", req->namespace_(), req->execution().workflow_id(),
+      [&]() -> absl::Status {
+        auto ns = Resolve(req->namespace_());
+        if (!ns.ok()) return ns.status();
+        if (auto s = ValidateId(req->execution().workflow_id(), "execution.workflow_id"); !s.ok()) {
+          return s;
+        }
+        if (!api::v1::HistoryEventFilterType_IsValid(req->history_event_filter_type())) {
+          return absl::InvalidArgumentError("history_event_filter_type is not a known value");
+        }
+        absl::Time deadline = CallDeadline(ctx, clock_->Now(), kLongPoll);
+        auto r = history_->GetWorkflowExecutionHistory(*ns, *req, deadline);
+        if (!r.ok()) return r.status();
+        *resp = std::move(*r);
+        return absl::OkStatus();
+      });
 }
 
 grpc::Status WorkflowServiceHandler::DescribeWorkflowExecution(
-    grpc::ServerContext*, const api::v1::DescribeWorkflowExecutionRequest* req,
+    grpc::ServerContext* ctx, const api::v1::DescribeWorkflowExecutionRequest* req,
     api::v1::DescribeWorkflowExecutionResponse* resp) {
-  return Handle("DescribeWorkflowExecution", [&]() -> absl::Status {
-    auto ns = Resolve(req->namespace_());
-    if (!ns.ok()) return ns.status();
-    if (auto s = ValidateId(req->execution().workflow_id(), "execution.workflow_id"); !s.ok()) {
-      return s;
-    }
-    auto r = history_->DescribeWorkflowExecution(*ns, req->execution());
-    if (!r.ok()) return r.status();
-    *resp = std::move(*r);
-    return absl::OkStatus();
-  });
+  return Handle(ctx, "DescribeWorkflowExecution", req->namespace_(), req->execution().workflow_id(),
+                [&]() -> absl::Status {
+                  auto ns = Resolve(req->namespace_());
+                  if (!ns.ok()) return ns.status();
+                  if (auto s = ValidateId(req->execution().workflow_id(), "execution.workflow_id");
+                      !s.ok()) {
+                    return s;
+                  }
+                  auto r = history_->DescribeWorkflowExecution(*ns, req->execution());
+                  if (!r.ok()) return r.status();
+                  *resp = std::move(*r);
+                  return absl::OkStatus();
+                });
 }
 
 grpc::Status WorkflowServiceHandler::ListWorkflowExecutions(
-    grpc::ServerContext*, const api::v1::ListWorkflowExecutionsRequest* req,
+    grpc::ServerContext* ctx, const api::v1::ListWorkflowExecutionsRequest* req,
     api::v1::ListWorkflowExecutionsResponse* resp) {
-  return Handle("ListWorkflowExecutions", [&]() -> absl::Status {
+  return Handle(ctx, "ListWorkflowExecutions", req->namespace_(), "", [&]() -> absl::Status {
     auto ns = Resolve(req->namespace_());
     if (!ns.ok()) return ns.status();
     if (!api::v1::WorkflowExecutionStatus_IsValid(req->status())) {
@@ -203,49 +216,148 @@ grpc::Status WorkflowServiceHandler::ListWorkflowExecutions(
 }
 
 grpc::Status WorkflowServiceHandler::SignalWorkflowExecution(
-    grpc::ServerContext*, const api::v1::SignalWorkflowExecutionRequest* req,
+    grpc::ServerContext* ctx, const api::v1::SignalWorkflowExecutionRequest* req,
     api::v1::SignalWorkflowExecutionResponse*) {
-  return Handle("SignalWorkflowExecution", [&]() -> absl::Status {
-    auto ns = Resolve(req->namespace_());
-    if (!ns.ok()) return ns.status();
-    if (auto s =
-            ValidateId(req->workflow_execution().workflow_id(), "workflow_execution.workflow_id");
-        !s.ok()) {
-      return s;
-    }
-    if (auto s = ValidateId(req->signal_name(), "signal_name"); !s.ok()) return s;
-    if (auto s = ValidatePayloads(req->input(), "input"); !s.ok()) return s;
-    return history_->SignalWorkflowExecution(*ns, *req);
-  });
+  return Handle(ctx, "SignalWorkflowExecution", req->namespace_(),
+                req->workflow_execution().workflow_id(), [&]() -> absl::Status {
+                  auto ns = Resolve(req->namespace_());
+                  if (!ns.ok()) return ns.status();
+                  if (auto s = ValidateId(req->workflow_execution().workflow_id(),
+                                          "workflow_execution.workflow_id");
+                      !s.ok()) {
+                    return s;
+                  }
+                  if (auto s = ValidateId(req->signal_name(), "signal_name"); !s.ok()) return s;
+                  if (auto s = ValidatePayloads(req->input(), "input"); !s.ok()) return s;
+                  return history_->SignalWorkflowExecution(*ns, *req);
+                });
 }
 
 grpc::Status WorkflowServiceHandler::RequestCancelWorkflowExecution(
-    grpc::ServerContext*, const api::v1::RequestCancelWorkflowExecutionRequest* req,
+    grpc::ServerContext* ctx, const api::v1::RequestCancelWorkflowExecutionRequest* req,
     api::v1::RequestCancelWorkflowExecutionResponse*) {
-  return Handle("RequestCancelWorkflowExecution", [&]() -> absl::Status {
-    auto ns = Resolve(req->namespace_());
-    if (!ns.ok()) return ns.status();
-    if (auto s =
-            ValidateId(req->workflow_execution().workflow_id(), "workflow_execution.workflow_id");
-        !s.ok()) {
-      return s;
-    }
-    return history_->RequestCancelWorkflowExecution(*ns, *req);
-  });
+  return Handle(ctx, "RequestCancelWorkflowExecution", req->namespace_(),
+                req->workflow_execution().workflow_id(), [&]() -> absl::Status {
+                  auto ns = Resolve(req->namespace_());
+                  if (!ns.ok()) return ns.status();
+                  if (auto s = ValidateId(req->workflow_execution().workflow_id(),
+                                          "workflow_execution.workflow_id");
+                      !s.ok()) {
+                    return s;
+                  }
+                  return history_->RequestCancelWorkflowExecution(*ns, *req);
+                });
 }
 
 grpc::Status WorkflowServiceHandler::TerminateWorkflowExecution(
-    grpc::ServerContext*, const api::v1::TerminateWorkflowExecutionRequest* req,
+    grpc::ServerContext* ctx, const api::v1::TerminateWorkflowExecutionRequest* req,
     api::v1::TerminateWorkflowExecutionResponse*) {
-  return Handle("TerminateWorkflowExecution", [&]() -> absl::Status {
+  return Handle(ctx, "TerminateWorkflowExecution", req->namespace_(),
+                req->workflow_execution().workflow_id(), [&]() -> absl::Status {
+                  auto ns = Resolve(req->namespace_());
+                  if (!ns.ok()) return ns.status();
+                  if (auto s = ValidateId(req->workflow_execution().workflow_id(),
+                                          "workflow_execution.workflow_id");
+                      !s.ok()) {
+                    return s;
+                  }
+                  return history_->TerminateWorkflowExecution(*ns, *req);
+                });
+}
+
+// ---- queries ----
+
+grpc::Status WorkflowServiceHandler::QueryWorkflow(grpc::ServerContext* ctx,
+                                                   const api::v1::QueryWorkflowRequest* req,
+                                                   api::v1::QueryWorkflowResponse* resp) {
+  return Handle(
+      ctx, "QueryWorkflow", req->namespace_(), req->execution().workflow_id(),
+      [&]() -> absl::Status {
+        auto ns = Resolve(req->namespace_());
+        if (!ns.ok()) return ns.status();
+        if (auto s = ValidateId(req->execution().workflow_id(), "execution.workflow_id"); !s.ok()) {
+          return s;
+        }
+        if (auto s = ValidateId(req->query().query_type(), "query.query_type"); !s.ok()) return s;
+        if (auto s = ValidatePayloads(req->query().query_args(), "query.query_args"); !s.ok()) {
+          return s;
+        }
+        auto run = history_->DescribeWorkflowExecution(*ns, req->execution());
+        if (!run.ok()) return run.status();
+        const auto& info = run->workflow_execution_info();
+        std::string id = queries_.Add(req->query());
+        internal::BacklogTask task;
+        task.set_namespace_id(ns->id);
+        task.set_workflow_id(info.execution().workflow_id());
+        task.set_run_id(info.execution().run_id());
+        task.set_query_id(id);
+        *task.mutable_create_time() = ToProto(clock_->Now());
+        matching::TaskQueueId queue{ns->id, info.task_queue(), internal::TASK_KIND_WORKFLOW};
+        absl::Time deadline = CallDeadline(ctx, clock_->Now(), kLongPoll);
+        if (auto s = matching_->AddTask(queue, task); !s.ok()) {
+          (void)queries_.Wait(id, absl::InfinitePast());  // forget it
+          return s;
+        }
+        auto result = queries_.Wait(id, deadline);
+        if (!result.ok()) return result.status();
+        *resp->mutable_query_result() = std::move(*result);
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<api::v1::PollWorkflowTaskQueueResponse> WorkflowServiceHandler::QueryTask(
+    const NamespaceRef& ns, const internal::BacklogTask& task) {
+  auto query = queries_.Get(task.query_id());
+  if (!query) return absl::NotFoundError("query no longer awaited");
+  api::v1::PollWorkflowTaskQueueResponse resp;
+  api::v1::GetWorkflowExecutionHistoryRequest hreq;
+  hreq.mutable_execution()->set_workflow_id(task.workflow_id());
+  hreq.mutable_execution()->set_run_id(task.run_id());
+  for (;;) {
+    auto page = history_->GetWorkflowExecutionHistory(ns, hreq, clock_->Now());
+    if (!page.ok()) return page.status();
+    if (page->history().events_size() == 0) break;  // no progress: done
+    for (auto& e : *page->mutable_history()->mutable_events()) {
+      *resp.mutable_history()->add_events() = std::move(e);
+    }
+    if (page->next_page_token().empty()) break;
+    hreq.set_next_page_token(page->next_page_token());
+  }
+  if (resp.history().events_size() == 0) return absl::NotFoundError("run has no history");
+  internal::TaskToken token;
+  token.set_namespace_id(ns.id);
+  token.set_workflow_id(task.workflow_id());
+  token.set_run_id(task.run_id());
+  token.set_kind(internal::TASK_KIND_QUERY);
+  token.set_query_id(task.query_id());
+  resp.set_task_token(token.SerializeAsString());
+  resp.mutable_workflow_execution()->set_workflow_id(task.workflow_id());
+  resp.mutable_workflow_execution()->set_run_id(task.run_id());
+  *resp.mutable_workflow_type() =
+      resp.history().events(0).workflow_execution_started_event_attributes().workflow_type();
+  resp.set_started_event_id(resp.history().events(resp.history().events_size() - 1).event_id());
+  *resp.mutable_query() = std::move(*query);
+  return resp;
+}
+
+grpc::Status WorkflowServiceHandler::RespondQueryTaskCompleted(
+    grpc::ServerContext* ctx, const api::v1::RespondQueryTaskCompletedRequest* req,
+    api::v1::RespondQueryTaskCompletedResponse*) {
+  return Handle(ctx, "RespondQueryTaskCompleted", req->namespace_(), "", [&]() -> absl::Status {
     auto ns = Resolve(req->namespace_());
     if (!ns.ok()) return ns.status();
-    if (auto s =
-            ValidateId(req->workflow_execution().workflow_id(), "workflow_execution.workflow_id");
-        !s.ok()) {
-      return s;
+    internal::TaskToken token;
+    if (!token.ParseFromString(req->task_token()) || token.kind() != internal::TASK_KIND_QUERY ||
+        token.query_id().empty()) {
+      return absl::InvalidArgumentError(
+          "task_token is not a query task token: pass back the token from the poll response");
     }
-    return history_->TerminateWorkflowExecution(*ns, *req);
+    if (!api::v1::QueryResultType_IsValid(req->completed_type()) ||
+        req->completed_type() == api::v1::QUERY_RESULT_TYPE_UNSPECIFIED) {
+      return absl::InvalidArgumentError("completed_type must be ANSWERED or FAILED");
+    }
+    if (auto s = ValidatePayloads(req->query_result(), "query_result"); !s.ok()) return s;
+    return queries_.Answer(token.query_id(), *req);
   });
 }
 
@@ -286,33 +398,36 @@ absl::Status WorkflowServiceHandler::Poll(grpc::ServerContext* ctx, const std::s
 grpc::Status WorkflowServiceHandler::PollWorkflowTaskQueue(
     grpc::ServerContext* ctx, const api::v1::PollWorkflowTaskQueueRequest* req,
     api::v1::PollWorkflowTaskQueueResponse* resp) {
-  return Handle("PollWorkflowTaskQueue", [&]() -> absl::Status {
-    return Poll(
-        ctx, req->namespace_(), req->task_queue().name(), req->identity(),
-        internal::TASK_KIND_WORKFLOW, resp,
-        [this](const NamespaceRef& ns, const internal::BacklogTask& t, const std::string& id) {
-          return history_->RecordWorkflowTaskStarted(ns, t, id);
-        });
-  });
+  return Handle(ctx, "PollWorkflowTaskQueue", req->namespace_(), req->task_queue().name(),
+                [&]() -> absl::Status {
+                  return Poll(ctx, req->namespace_(), req->task_queue().name(), req->identity(),
+                              internal::TASK_KIND_WORKFLOW, resp,
+                              [this](const NamespaceRef& ns, const internal::BacklogTask& t,
+                                     const std::string& id) {
+                                if (!t.query_id().empty()) return QueryTask(ns, t);
+                                return history_->RecordWorkflowTaskStarted(ns, t, id);
+                              });
+                });
 }
 
 grpc::Status WorkflowServiceHandler::PollActivityTaskQueue(
     grpc::ServerContext* ctx, const api::v1::PollActivityTaskQueueRequest* req,
     api::v1::PollActivityTaskQueueResponse* resp) {
-  return Handle("PollActivityTaskQueue", [&]() -> absl::Status {
-    return Poll(
-        ctx, req->namespace_(), req->task_queue().name(), req->identity(),
-        internal::TASK_KIND_ACTIVITY, resp,
-        [this](const NamespaceRef& ns, const internal::BacklogTask& t, const std::string& id) {
-          return history_->RecordActivityTaskStarted(ns, t, id);
-        });
-  });
+  return Handle(ctx, "PollActivityTaskQueue", req->namespace_(), req->task_queue().name(),
+                [&]() -> absl::Status {
+                  return Poll(ctx, req->namespace_(), req->task_queue().name(), req->identity(),
+                              internal::TASK_KIND_ACTIVITY, resp,
+                              [this](const NamespaceRef& ns, const internal::BacklogTask& t,
+                                     const std::string& id) {
+                                return history_->RecordActivityTaskStarted(ns, t, id);
+                              });
+                });
 }
 
 grpc::Status WorkflowServiceHandler::RespondWorkflowTaskCompleted(
-    grpc::ServerContext*, const api::v1::RespondWorkflowTaskCompletedRequest* req,
+    grpc::ServerContext* ctx, const api::v1::RespondWorkflowTaskCompletedRequest* req,
     api::v1::RespondWorkflowTaskCompletedResponse*) {
-  return Handle("RespondWorkflowTaskCompleted", [&]() -> absl::Status {
+  return Handle(ctx, "RespondWorkflowTaskCompleted", req->namespace_(), "", [&]() -> absl::Status {
     auto ns = Resolve(req->namespace_());
     if (!ns.ok()) return ns.status();
     if (auto s = ValidateCommands(*req); !s.ok()) return s;
@@ -321,9 +436,9 @@ grpc::Status WorkflowServiceHandler::RespondWorkflowTaskCompleted(
 }
 
 grpc::Status WorkflowServiceHandler::RespondWorkflowTaskFailed(
-    grpc::ServerContext*, const api::v1::RespondWorkflowTaskFailedRequest* req,
+    grpc::ServerContext* ctx, const api::v1::RespondWorkflowTaskFailedRequest* req,
     api::v1::RespondWorkflowTaskFailedResponse*) {
-  return Handle("RespondWorkflowTaskFailed", [&]() -> absl::Status {
+  return Handle(ctx, "RespondWorkflowTaskFailed", req->namespace_(), "", [&]() -> absl::Status {
     auto ns = Resolve(req->namespace_());
     if (!ns.ok()) return ns.status();
     if (!api::v1::WorkflowTaskFailedCause_IsValid(req->cause())) {
@@ -334,9 +449,9 @@ grpc::Status WorkflowServiceHandler::RespondWorkflowTaskFailed(
 }
 
 grpc::Status WorkflowServiceHandler::RecordActivityTaskHeartbeat(
-    grpc::ServerContext*, const api::v1::RecordActivityTaskHeartbeatRequest* req,
+    grpc::ServerContext* ctx, const api::v1::RecordActivityTaskHeartbeatRequest* req,
     api::v1::RecordActivityTaskHeartbeatResponse* resp) {
-  return Handle("RecordActivityTaskHeartbeat", [&]() -> absl::Status {
+  return Handle(ctx, "RecordActivityTaskHeartbeat", req->namespace_(), "", [&]() -> absl::Status {
     auto ns = Resolve(req->namespace_());
     if (!ns.ok()) return ns.status();
     if (auto s = ValidatePayloads(req->details(), "details"); !s.ok()) return s;
@@ -348,9 +463,9 @@ grpc::Status WorkflowServiceHandler::RecordActivityTaskHeartbeat(
 }
 
 grpc::Status WorkflowServiceHandler::RespondActivityTaskCompleted(
-    grpc::ServerContext*, const api::v1::RespondActivityTaskCompletedRequest* req,
+    grpc::ServerContext* ctx, const api::v1::RespondActivityTaskCompletedRequest* req,
     api::v1::RespondActivityTaskCompletedResponse*) {
-  return Handle("RespondActivityTaskCompleted", [&]() -> absl::Status {
+  return Handle(ctx, "RespondActivityTaskCompleted", req->namespace_(), "", [&]() -> absl::Status {
     auto ns = Resolve(req->namespace_());
     if (!ns.ok()) return ns.status();
     if (auto s = ValidatePayloads(req->result(), "result"); !s.ok()) return s;
@@ -359,9 +474,9 @@ grpc::Status WorkflowServiceHandler::RespondActivityTaskCompleted(
 }
 
 grpc::Status WorkflowServiceHandler::RespondActivityTaskFailed(
-    grpc::ServerContext*, const api::v1::RespondActivityTaskFailedRequest* req,
+    grpc::ServerContext* ctx, const api::v1::RespondActivityTaskFailedRequest* req,
     api::v1::RespondActivityTaskFailedResponse*) {
-  return Handle("RespondActivityTaskFailed", [&]() -> absl::Status {
+  return Handle(ctx, "RespondActivityTaskFailed", req->namespace_(), "", [&]() -> absl::Status {
     auto ns = Resolve(req->namespace_());
     if (!ns.ok()) return ns.status();
     if (req->failure().ByteSizeLong() > kMaxPayloadBytes) {
@@ -372,9 +487,9 @@ grpc::Status WorkflowServiceHandler::RespondActivityTaskFailed(
 }
 
 grpc::Status WorkflowServiceHandler::RespondActivityTaskCanceled(
-    grpc::ServerContext*, const api::v1::RespondActivityTaskCanceledRequest* req,
+    grpc::ServerContext* ctx, const api::v1::RespondActivityTaskCanceledRequest* req,
     api::v1::RespondActivityTaskCanceledResponse*) {
-  return Handle("RespondActivityTaskCanceled", [&]() -> absl::Status {
+  return Handle(ctx, "RespondActivityTaskCanceled", req->namespace_(), "", [&]() -> absl::Status {
     auto ns = Resolve(req->namespace_());
     if (!ns.ok()) return ns.status();
     if (auto s = ValidatePayloads(req->details(), "details"); !s.ok()) return s;

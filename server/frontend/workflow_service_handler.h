@@ -1,6 +1,8 @@
-// WorkflowServiceHandler: the gRPC face of weft (weft.api.v1.WorkflowService). Each call is
-// validated, its namespace resolved, and routed to history or matching through their client
-// interfaces; errors are translated to gRPC status codes in one place.
+// WorkflowServiceHandler: the gRPC face of weft (weft.api.v1.WorkflowService). Each call passes
+// the access-control chain (auth/access_control.h: authenticate, authorize against the
+// permission table, rate-limit, audit) in Handle(), is validated, its namespace resolved, and
+// routed to history or matching through their client interfaces; errors are translated to
+// gRPC status codes in one place.
 //
 // Polls are long polls of up to 60 s (less when the caller's deadline is sooner); an empty
 // response means nothing arrived.
@@ -14,7 +16,9 @@
 
 #include "server/common/clock.h"
 #include "server/common/metrics.h"
+#include "server/frontend/auth/access_control.h"
 #include "server/frontend/namespace_registry.h"
+#include "server/frontend/query_registry.h"
 #include "server/history/history_client.h"
 #include "server/matching/matching_client.h"
 #include "weft/api/v1/workflow_service.grpc.pb.h"
@@ -24,7 +28,8 @@ namespace weft::frontend {
 class WorkflowServiceHandler final : public api::v1::WorkflowService::Service {
  public:
   WorkflowServiceHandler(NamespaceRegistry* namespaces, history::HistoryClient* history,
-                         matching::MatchingClient* matching, const Clock* clock, Metrics* metrics);
+                         matching::MatchingClient* matching, const Clock* clock, Metrics* metrics,
+                         auth::AccessControl* access);
 
   // Makes polls in progress return at once (empty) and later ones fail UNAVAILABLE.
   void BeginShutdown() { shutting_down_ = true; }
@@ -59,6 +64,11 @@ class WorkflowServiceHandler final : public api::v1::WorkflowService::Service {
   grpc::Status TerminateWorkflowExecution(grpc::ServerContext*,
                                           const api::v1::TerminateWorkflowExecutionRequest*,
                                           api::v1::TerminateWorkflowExecutionResponse*) override;
+  grpc::Status QueryWorkflow(grpc::ServerContext*, const api::v1::QueryWorkflowRequest*,
+                             api::v1::QueryWorkflowResponse*) override;
+  grpc::Status RespondQueryTaskCompleted(grpc::ServerContext*,
+                                         const api::v1::RespondQueryTaskCompletedRequest*,
+                                         api::v1::RespondQueryTaskCompletedResponse*) override;
   grpc::Status PollWorkflowTaskQueue(grpc::ServerContext*,
                                      const api::v1::PollWorkflowTaskQueueRequest*,
                                      api::v1::PollWorkflowTaskQueueResponse*) override;
@@ -85,8 +95,11 @@ class WorkflowServiceHandler final : public api::v1::WorkflowService::Service {
                                            api::v1::RespondActivityTaskCanceledResponse*) override;
 
  private:
+  // Runs fn() for `method` on namespace `ns` once the caller is admitted; `target` (a
+  // workflow id, a task queue) is for the audit log.
   template <typename Fn>
-  grpc::Status Handle(const char* method, Fn&& fn);
+  grpc::Status Handle(grpc::ServerContext* ctx, const char* method, const std::string& ns,
+                      const std::string& target, Fn&& fn);
   absl::StatusOr<history::NamespaceRef> Resolve(const std::string& ns);
   // Waits for a task on the queue and records it started; loops over stale tasks.
   template <typename Response, typename Record>
@@ -94,11 +107,17 @@ class WorkflowServiceHandler final : public api::v1::WorkflowService::Service {
                     const std::string& identity, internal::TaskKind kind, Response* resp,
                     Record record);
 
+  // The poll answer for a query task: the run's whole history and the query.
+  absl::StatusOr<api::v1::PollWorkflowTaskQueueResponse> QueryTask(
+      const history::NamespaceRef& ns, const internal::BacklogTask& task);
+
   NamespaceRegistry* const namespaces_;
+  QueryRegistry queries_;
   history::HistoryClient* const history_;
   matching::MatchingClient* const matching_;
   const Clock* const clock_;
   Metrics* const metrics_;
+  auth::AccessControl* const access_;
   std::atomic<bool> shutting_down_{false};
 };
 

@@ -30,6 +30,8 @@ std::string OutcomeName(WorkflowExecutionStatus s) {
       return "terminated";
     case api::v1::WORKFLOW_EXECUTION_STATUS_TIMED_OUT:
       return "timed_out";
+    case api::v1::WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW:
+      return "continued_as_new";
     default:
       return "unknown";
   }
@@ -147,6 +149,16 @@ absl::Status HistoryEngine::CommitAndInstall(Locked& locked, Transition& tr) {
   locked.entry->loaded = true;
   locked.entry->exists = true;
   locked.entry->changed.notify_all();
+  if (Transition* next = tr.next_run()) {
+    // A run nobody else can know yet: locking it under this run's lock cannot deadlock.
+    internal::MutableState& nms = next->ms();
+    auto entry = locked.shard->cache().Get(
+        keys::Execution(locked.shard->id(), nms.namespace_id(), nms.workflow_id(), nms.run_id()));
+    std::lock_guard<std::mutex> lock(entry->mu);
+    entry->state = std::move(nms);
+    entry->loaded = true;
+    entry->exists = true;
+  }
   return absl::OkStatus();
 }
 
@@ -194,6 +206,77 @@ void HistoryEngine::CloseRun(Transition& tr, WorkflowExecutionStatus status) {
   tr.SetCurrent(cur);
   tr.UpdateVisibility();
   if (metrics_) metrics_->WorkflowClosed(ms.namespace_name(), OutcomeName(status));
+}
+
+internal::MutableState HistoryEngine::NewRunState(const NamespaceRef& ns, const NewRun& spec) {
+  internal::MutableState ms;
+  ms.set_namespace_id(ns.id);
+  ms.set_namespace_name(ns.name);
+  ms.set_workflow_id(spec.workflow_id);
+  ms.set_run_id(NewUuid());
+  return ms;
+}
+
+void HistoryEngine::InitRun(Transition& tr, const NewRun& spec) {
+  internal::MutableState& ms = tr.ms();
+  absl::Time now = tr.now();
+  *ms.mutable_workflow_type() = spec.type;
+  ms.set_task_queue(spec.task_queue);
+  ms.set_status(api::v1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+  *ms.mutable_start_time() = ToProto(now);
+  absl::Duration wtt = spec.task_timeout;
+  if (wtt <= absl::ZeroDuration()) wtt = options_.default_workflow_task_timeout;
+  *ms.mutable_workflow_task_timeout() = ToProto(wtt);
+  *ms.mutable_run_timeout() = ToProto(spec.run_timeout);
+  *ms.mutable_execution_timeout() = ToProto(spec.execution_timeout);
+  *ms.mutable_memo() = spec.memo;
+  ms.set_next_event_id(1);
+  ms.set_start_request_id(spec.request_id);
+  ms.set_continued_from_run_id(spec.continued_from_run_id);
+
+  auto* started = tr.Append(api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED);
+  auto* a = started->mutable_workflow_execution_started_event_attributes();
+  *a->mutable_workflow_type() = spec.type;
+  a->mutable_task_queue()->set_name(spec.task_queue);
+  *a->mutable_input() = spec.input;
+  *a->mutable_workflow_execution_timeout() = ToProto(spec.execution_timeout);
+  *a->mutable_workflow_run_timeout() = ToProto(spec.run_timeout);
+  *a->mutable_workflow_task_timeout() = ToProto(wtt);
+  a->set_identity(spec.identity);
+  a->set_attempt(1);
+  *a->mutable_retry_policy() = spec.retry_policy;
+  *a->mutable_memo() = spec.memo;
+  a->set_original_execution_run_id(ms.run_id());
+  a->set_first_execution_run_id(spec.first_run_id.empty() ? ms.run_id() : spec.first_run_id);
+  a->set_continued_execution_run_id(spec.continued_from_run_id);
+  if (spec.signal != nullptr) {
+    auto* se = tr.Append(api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
+    auto* sa = se->mutable_workflow_execution_signaled_event_attributes();
+    sa->set_signal_name(spec.signal->signal_name());
+    *sa->mutable_input() = spec.signal->signal_input();
+    sa->set_identity(spec.identity);
+  }
+  ms.mutable_workflow_task()->set_attempt(1);
+  ScheduleWorkflowTask(tr);
+
+  // The run ends at the earlier of the run and execution timeouts.
+  absl::Duration limit = absl::InfiniteDuration();
+  if (spec.run_timeout > absl::ZeroDuration()) limit = spec.run_timeout;
+  if (spec.execution_timeout > absl::ZeroDuration())
+    limit = std::min(limit, spec.execution_timeout);
+  if (limit != absl::InfiniteDuration()) {
+    internal::TimerTask t;
+    t.set_type(internal::TIMER_TASK_TYPE_WORKFLOW_RUN_TIMEOUT);
+    *t.mutable_fire_time() = ToProto(now + limit);
+    tr.AddTimerTask(std::move(t));
+  }
+  internal::CurrentExecution cur;
+  cur.set_run_id(ms.run_id());
+  cur.set_status(api::v1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+  cur.set_start_request_id(spec.request_id);
+  tr.SetCurrent(cur);
+  tr.UpdateVisibility();
+  if (metrics_) metrics_->WorkflowStarted(ms.namespace_name());
 }
 
 // ---- start ----
@@ -250,68 +333,22 @@ absl::StatusOr<api::v1::StartWorkflowExecutionResponse> HistoryEngine::StartWork
     }
   }
 
-  absl::Time now = clock_->Now();
-  internal::MutableState ms;
-  ms.set_namespace_id(ns.id);
-  ms.set_namespace_name(ns.name);
-  ms.set_workflow_id(req.workflow_id());
-  ms.set_run_id(NewUuid());
-  *ms.mutable_workflow_type() = req.workflow_type();
-  ms.set_task_queue(req.task_queue().name());
-  ms.set_status(api::v1::WORKFLOW_EXECUTION_STATUS_RUNNING);
-  *ms.mutable_start_time() = ToProto(now);
-  absl::Duration wtt = FromProto(req.workflow_task_timeout());
-  if (wtt <= absl::ZeroDuration()) wtt = options_.default_workflow_task_timeout;
-  *ms.mutable_workflow_task_timeout() = ToProto(wtt);
-  *ms.mutable_run_timeout() = req.workflow_run_timeout();
-  *ms.mutable_execution_timeout() = req.workflow_execution_timeout();
-  *ms.mutable_memo() = req.memo();
-  ms.set_next_event_id(1);
-  ms.set_start_request_id(req.request_id());
-
-  Transition tr(shard, ms, now);
-  auto* started = tr.Append(api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED);
-  auto* a = started->mutable_workflow_execution_started_event_attributes();
-  *a->mutable_workflow_type() = req.workflow_type();
-  *a->mutable_task_queue() = req.task_queue();
-  *a->mutable_input() = req.input();
-  *a->mutable_workflow_execution_timeout() = req.workflow_execution_timeout();
-  *a->mutable_workflow_run_timeout() = req.workflow_run_timeout();
-  *a->mutable_workflow_task_timeout() = ToProto(wtt);
-  a->set_identity(req.identity());
-  a->set_attempt(1);
-  *a->mutable_retry_policy() = req.retry_policy();
-  *a->mutable_memo() = req.memo();
-  a->set_original_execution_run_id(ms.run_id());
-  a->set_first_execution_run_id(ms.run_id());
-  if (signal != nullptr) {
-    auto* se = tr.Append(api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
-    auto* sa = se->mutable_workflow_execution_signaled_event_attributes();
-    sa->set_signal_name(signal->signal_name());
-    *sa->mutable_input() = signal->signal_input();
-    sa->set_identity(req.identity());
-  }
-  ms.mutable_workflow_task()->set_attempt(1);
-  ScheduleWorkflowTask(tr);
-
-  // The run ends at the earlier of the run and execution timeouts.
-  absl::Duration run_timeout = FromProto(req.workflow_run_timeout());
-  absl::Duration exec_timeout = FromProto(req.workflow_execution_timeout());
-  absl::Duration limit = absl::InfiniteDuration();
-  if (run_timeout > absl::ZeroDuration()) limit = run_timeout;
-  if (exec_timeout > absl::ZeroDuration()) limit = std::min(limit, exec_timeout);
-  if (limit != absl::InfiniteDuration()) {
-    internal::TimerTask t;
-    t.set_type(internal::TIMER_TASK_TYPE_WORKFLOW_RUN_TIMEOUT);
-    *t.mutable_fire_time() = ToProto(now + limit);
-    tr.AddTimerTask(std::move(t));
-  }
-  internal::CurrentExecution cur_rec;
-  cur_rec.set_run_id(ms.run_id());
-  cur_rec.set_status(api::v1::WORKFLOW_EXECUTION_STATUS_RUNNING);
-  cur_rec.set_start_request_id(req.request_id());
-  tr.SetCurrent(cur_rec);
-  tr.UpdateVisibility();
+  NewRun spec;
+  spec.workflow_id = req.workflow_id();
+  spec.type = req.workflow_type();
+  spec.task_queue = req.task_queue().name();
+  spec.input = req.input();
+  spec.task_timeout = FromProto(req.workflow_task_timeout());
+  spec.run_timeout = FromProto(req.workflow_run_timeout());
+  spec.execution_timeout = FromProto(req.workflow_execution_timeout());
+  spec.retry_policy = req.retry_policy();
+  spec.memo = req.memo();
+  spec.identity = req.identity();
+  spec.request_id = req.request_id();
+  spec.signal = signal;
+  internal::MutableState ms = NewRunState(ns, spec);
+  Transition tr(shard, ms, clock_->Now());
+  InitRun(tr, spec);
 
   Locked run;
   run.shard = &shard;
@@ -319,7 +356,6 @@ absl::StatusOr<api::v1::StartWorkflowExecutionResponse> HistoryEngine::StartWork
   run.lock = std::unique_lock<std::mutex>(run.entry->mu);
   std::string run_id = ms.run_id();
   if (auto s = CommitAndInstall(run, tr); !s.ok()) return s;
-  if (metrics_) metrics_->WorkflowStarted(ns.name);
   resp.set_run_id(run_id);
   resp.set_started(true);
   return resp;
@@ -501,6 +537,8 @@ absl::StatusOr<api::v1::DescribeWorkflowExecutionResponse> HistoryEngine::Descri
   info->set_history_length(ms.next_event_id() - 1);
   info->set_task_queue(ms.task_queue());
   *info->mutable_memo() = ms.memo();
+  info->set_continued_from_run_id(ms.continued_from_run_id());
+  info->set_continued_as_run_id(ms.continued_as_run_id());
   std::vector<const internal::ActivityInfo*> acts;
   for (const auto& [id, ai] : ms.activities()) acts.push_back(&ai);
   std::sort(acts.begin(), acts.end(),

@@ -113,6 +113,29 @@ class HistoryEngine : public HistoryClient {
                                                                  int64_t from_event_id,
                                                                  int64_t to_event_id);
 
+  // What a new run starts with (a start, or a continue-as-new).
+  struct NewRun {
+    std::string workflow_id;
+    api::v1::WorkflowType type;
+    std::string task_queue;
+    api::v1::Payloads input;
+    absl::Duration task_timeout = absl::ZeroDuration();
+    absl::Duration run_timeout = absl::ZeroDuration();
+    absl::Duration execution_timeout = absl::ZeroDuration();
+    api::v1::RetryPolicy retry_policy;
+    api::v1::Memo memo;
+    std::string identity;
+    std::string request_id;
+    std::string continued_from_run_id;
+    std::string first_run_id;
+    const api::v1::SignalWithStartWorkflowExecutionRequest* signal = nullptr;
+  };
+  // A fresh state with ids set; InitRun() fills in the rest through a Transition.
+  internal::MutableState NewRunState(const NamespaceRef& ns, const NewRun& spec);
+  // Appends the start events, schedules the first workflow task and the run timeout, and
+  // writes the current-run and visibility records.
+  void InitRun(Transition& tr, const NewRun& spec);
+
   // Shared steps of transitions (mutate through the Transition).
   void ScheduleWorkflowTask(Transition& tr);
   // Schedules a workflow task unless one is pending, in flight or backing off.

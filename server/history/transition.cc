@@ -86,12 +86,32 @@ void Transition::AddTimerTask(internal::TimerTask task) {
   timers_.push_back(std::move(task));
 }
 
+Transition& Transition::AddRun(internal::MutableState initial) {
+  next_run_state_ = std::make_unique<internal::MutableState>(std::move(initial));
+  next_run_ = std::make_unique<Transition>(shard_, *next_run_state_, now_);
+  return *next_run_;
+}
+
 absl::Status Transition::Commit() {
+  storage::Batch batch;
+  AppendTo(batch);
+  if (next_run_) next_run_->AppendTo(batch);
+  if (auto s = shard_.committer().Commit(std::move(batch)); !s.ok()) return s;
+  Publish();
+  if (next_run_) next_run_->Publish();
+  return absl::OkStatus();
+}
+
+void Transition::Publish() {
+  for (const auto& t : transfer_) shard_.transfer_queue().Add(t);
+  for (const auto& t : timers_) shard_.timer_queue().Add(t);
+}
+
+void Transition::AppendTo(storage::Batch& batch) {
   const int shard = shard_.id();
   const std::string& ns = ms_.namespace_id();
   const std::string& wf = ms_.workflow_id();
   const std::string& run = ms_.run_id();
-  storage::Batch batch;
   if (!events_.empty()) {
     api::v1::History h;
     for (auto& e : events_) *h.add_events() = e;
@@ -126,10 +146,6 @@ absl::Status Transition::Commit() {
     batch.Put(storage::Cf::kTimerTasks,
               keys::TimerTask(shard, FromProto(t.fire_time()), t.task_id()), t.SerializeAsString());
   }
-  if (auto s = shard_.committer().Commit(std::move(batch)); !s.ok()) return s;
-  for (const auto& t : transfer_) shard_.transfer_queue().Add(t);
-  for (const auto& t : timers_) shard_.timer_queue().Add(t);
-  return absl::OkStatus();
 }
 
 }  // namespace weft::history

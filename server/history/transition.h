@@ -15,6 +15,7 @@
 #define WEFT_SERVER_HISTORY_TRANSITION_H_
 
 #include <deque>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -46,14 +47,22 @@ class Transition {
   // Rewrites the visibility row from the mutable state (start, close, status changes).
   void UpdateVisibility() { update_visibility_ = true; }
 
-  // Writes everything in one batch through the shard's group committer, then hands the new
-  // tasks to the shard's queue processors. The run's events must fit the state.
+  // Starts another run of the same workflow in this same batch (continue-as-new): returns
+  // the transition that builds the new run from `initial`. Its writes follow this run's, so
+  // its current-run record wins.
+  Transition& AddRun(internal::MutableState initial);
+  Transition* next_run() { return next_run_.get(); }
+
+  // Writes everything (and the added run, if any) in one batch through the shard's group
+  // committer, then hands the new tasks to the shard's queue processors.
   absl::Status Commit();
 
   bool workflow_task_in_flight() const;
 
  private:
   void AssignId(api::v1::HistoryEvent* e);
+  void AppendTo(storage::Batch& batch);
+  void Publish();
 
   Shard& shard_;
   internal::MutableState& ms_;
@@ -63,6 +72,8 @@ class Transition {
   std::vector<internal::TimerTask> timers_;
   std::optional<internal::CurrentExecution> current_;
   bool update_visibility_ = false;
+  std::unique_ptr<internal::MutableState> next_run_state_;
+  std::unique_ptr<Transition> next_run_;
 };
 
 }  // namespace weft::history

@@ -40,7 +40,8 @@ absl::StatusOr<api::v1::PollWorkflowTaskQueueResponse> HistoryEngine::RecordWork
     return StaleWorkflowTask("the run is closed");
   }
   auto* wt = ms.mutable_workflow_task();
-  if (wt->scheduled_event_id() != task.scheduled_event_id() || wt->started_event_id() != 0) {
+  if (wt->scheduled_event_id() == 0 || wt->scheduled_event_id() != task.scheduled_event_id() ||
+      wt->started_event_id() != 0) {
     return StaleWorkflowTask("already started or no longer scheduled");
   }
   Transition tr(*l->shard, ms, clock_->Now());
@@ -191,6 +192,22 @@ absl::Status HistoryEngine::ValidateCommands(
           return bad("marker_name is required");
         }
         break;
+      case api::v1::COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION: {
+        if (!c.has_continue_as_new_workflow_execution_command_attributes()) {
+          return bad("attributes missing");
+        }
+        const auto& a = c.continue_as_new_workflow_execution_command_attributes();
+        if (a.workflow_type().name().size() > kMaxIdLength ||
+            a.task_queue().name().size() > kMaxIdLength) {
+          return bad("workflow_type and task_queue names are limited to 1000 bytes");
+        }
+        if (FromProto(a.workflow_run_timeout()) < absl::ZeroDuration() ||
+            FromProto(a.workflow_task_timeout()) < absl::ZeroDuration()) {
+          return bad("timeouts must not be negative");
+        }
+        if (i != cmds.size() - 1) return bad("a command that closes the run must be the last");
+        break;
+      }
       case api::v1::COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION:
       case api::v1::COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION:
       case api::v1::COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION:
@@ -361,6 +378,40 @@ absl::Status HistoryEngine::ApplyCommands(Transition& tr,
         *ea->mutable_details() = c.cancel_workflow_execution_command_attributes().details();
         ea->set_workflow_task_completed_event_id(completed_id);
         CloseRun(tr, api::v1::WORKFLOW_EXECUTION_STATUS_CANCELED);
+        *closed = true;
+        break;
+      }
+      case api::v1::COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION: {
+        const auto& a = c.continue_as_new_workflow_execution_command_attributes();
+        NewRun spec;
+        spec.workflow_id = ms.workflow_id();
+        spec.type = a.workflow_type().name().empty() ? ms.workflow_type() : a.workflow_type();
+        spec.task_queue = a.task_queue().name().empty() ? ms.task_queue() : a.task_queue().name();
+        spec.input = a.input();
+        spec.task_timeout = FromProto(a.workflow_task_timeout());
+        if (spec.task_timeout <= absl::ZeroDuration()) {
+          spec.task_timeout = FromProto(ms.workflow_task_timeout());
+        }
+        spec.run_timeout = FromProto(a.workflow_run_timeout());
+        if (spec.run_timeout <= absl::ZeroDuration())
+          spec.run_timeout = FromProto(ms.run_timeout());
+        spec.memo = ms.memo();
+        spec.identity = req.identity();
+        spec.continued_from_run_id = ms.run_id();
+        Transition& next = tr.AddRun(NewRunState({ms.namespace_id(), ms.namespace_name()}, spec));
+        InitRun(next, spec);
+
+        auto* e = tr.Append(api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW);
+        auto* ea = e->mutable_workflow_execution_continued_as_new_event_attributes();
+        ea->set_new_execution_run_id(next.ms().run_id());
+        *ea->mutable_workflow_type() = spec.type;
+        ea->mutable_task_queue()->set_name(spec.task_queue);
+        *ea->mutable_input() = spec.input;
+        *ea->mutable_workflow_run_timeout() = ToProto(spec.run_timeout);
+        *ea->mutable_workflow_task_timeout() = ToProto(spec.task_timeout);
+        ea->set_workflow_task_completed_event_id(completed_id);
+        ms.set_continued_as_run_id(next.ms().run_id());
+        CloseRun(tr, api::v1::WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW);
         *closed = true;
         break;
       }

@@ -83,6 +83,14 @@ void MatchingEngine::Shutdown() {
   }
 }
 
+void MatchingEngine::WakeOnePoller(Queue& q) {
+  if (q.waiters.empty()) return;
+  Waiter* w = q.waiters.front();
+  q.waiters.pop_front();
+  w->woken = true;
+  w->cv.notify_one();
+}
+
 bool MatchingEngine::TrySyncMatch(Queue& q, const internal::BacklogTask& task,
                                   std::unique_lock<std::mutex>& lock) {
   while (!q.waiters.empty() && !shutdown_) {
@@ -106,6 +114,14 @@ absl::Status MatchingEngine::AddTask(const TaskQueueId& queue, const internal::B
     if (shutdown_) return absl::UnavailableError("matching is shutting down");
     if (TrySyncMatch(GetQueue(queue), task, lock)) return absl::OkStatus();
   }
+  if (!task.query_id().empty()) {
+    // A query lives only as long as its caller waits: memory only, never the backlog's disk.
+    std::lock_guard<std::mutex> lock(mu_);
+    Queue& q = GetQueue(queue);
+    q.backlog.emplace_back(kInMemoryOnly, task);
+    WakeOnePoller(q);
+    return absl::OkStatus();
+  }
   // No poller: make the task durable before it is acknowledged, outside the lock so one
   // queue's fsync does not stall the others.
   uint64_t id = next_task_id_++;
@@ -116,13 +132,7 @@ absl::Status MatchingEngine::AddTask(const TaskQueueId& queue, const internal::B
   Queue& q = GetQueue(queue);
   q.backlog.emplace_back(id, task);
   ReportBacklog(queue, q);
-  // A poller that arrived while we wrote takes it from the backlog: wake it.
-  if (!q.waiters.empty()) {
-    Waiter* w = q.waiters.front();
-    q.waiters.pop_front();
-    w->woken = true;
-    w->cv.notify_one();
-  }
+  WakeOnePoller(q);  // one that arrived while we wrote takes it from the backlog
   return absl::OkStatus();
 }
 
@@ -172,7 +182,7 @@ void MatchingEngine::AckTask(const TaskQueueId& queue, const PolledTask& polled,
     receipt->handoff->cv.notify_all();
     return;
   }
-  if (consumed) {
+  if (consumed && receipt->backlog_id != kInMemoryOnly) {
     // History has it (started, synced); a lost delete would only mean a harmless duplicate
     // after a crash, so it need not pay an fsync.
     storage::Batch b;
@@ -184,12 +194,7 @@ void MatchingEngine::AckTask(const TaskQueueId& queue, const PolledTask& polled,
   --q.in_flight;
   if (!consumed) {
     q.backlog.emplace_front(receipt->backlog_id, polled.task);
-    if (!q.waiters.empty()) {
-      Waiter* w = q.waiters.front();
-      q.waiters.pop_front();
-      w->woken = true;
-      w->cv.notify_one();
-    }
+    WakeOnePoller(q);
   }
   ReportBacklog(queue, q);
 }

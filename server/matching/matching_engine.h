@@ -70,8 +70,10 @@ class MatchingEngine : public MatchingClient {
     std::list<Waiter*> waiters;  // guarded by mu_
   };
   using Key = std::tuple<std::string, std::string, int>;
+  static constexpr uint64_t kInMemoryOnly = 0;  // backlog id of a query task
 
   Queue& GetQueue(const TaskQueueId& id);  // requires mu_
+  void WakeOnePoller(Queue& q);            // requires mu_; it takes from the backlog
   // Hands `task` to the first waiting poller and waits for its verdict. Returns false (and
   // hands nothing) when no poller waits or the poller gave it back. Requires `lock` on mu_.
   bool TrySyncMatch(Queue& q, const internal::BacklogTask& task,

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "server/app/weft_server.h"
 #include "tests/support/temp_dir.h"
@@ -127,7 +128,8 @@ class ServerApiTest : public ::testing::Test {
     c.set_command_type(COMMAND_TYPE_START_TIMER);
     auto* a = c.mutable_start_timer_command_attributes();
     a->set_timer_id(id);
-    a->mutable_start_to_fire_timeout()->set_nanos(ms * 1000000);
+    a->mutable_start_to_fire_timeout()->set_seconds(ms / 1000);
+    a->mutable_start_to_fire_timeout()->set_nanos((ms % 1000) * 1000000);
     return c;
   }
   static Command CompleteWorkflow(const std::string& json) {
@@ -420,6 +422,114 @@ TEST_F(ServerApiTest, ShardCountIsFixedAtCreation) {
   EXPECT_TRUE(absl::IsFailedPrecondition(s.status()));
   EXPECT_NE(s.status().message().find("--num-shards=16"), std::string::npos) << s.status();
   StartServer();
+}
+
+TEST_F(ServerApiTest, ContinueAsNewStartsANewRunInTheSameCommit) {
+  std::string first = Start("wf-can").run_id();
+  auto wt = PollWorkflow();
+  Command can;
+  can.set_command_type(COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION);
+  *can.mutable_continue_as_new_workflow_execution_command_attributes()->mutable_input() =
+      JsonArgs("2");
+  ASSERT_TRUE(Complete(wt.task_token(), {can}).ok());
+
+  HistoryEvent close;
+  {
+    GetWorkflowExecutionHistoryRequest req;
+    req.set_namespace_("default");
+    req.mutable_execution()->set_workflow_id("wf-can");
+    req.mutable_execution()->set_run_id(first);
+    req.set_history_event_filter_type(HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT);
+    GetWorkflowExecutionHistoryResponse resp;
+    ASSERT_TRUE(stub_->GetWorkflowExecutionHistory(Ctx().get(), req, &resp).ok());
+    ASSERT_EQ(resp.history().events_size(), 1);
+    close = resp.history().events(0);
+  }
+  ASSERT_EQ(close.event_type(), EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW);
+  std::string second =
+      close.workflow_execution_continued_as_new_event_attributes().new_execution_run_id();
+  ASSERT_FALSE(second.empty());
+
+  // The new run is the current one, has a fresh history and its input, and links back.
+  wt = PollWorkflow();
+  ASSERT_FALSE(wt.task_token().empty());
+  EXPECT_EQ(wt.workflow_execution().run_id(), second);
+  const auto& started = wt.history().events(0).workflow_execution_started_event_attributes();
+  EXPECT_EQ(started.input().payloads(0).data(), "2");
+  EXPECT_EQ(started.continued_execution_run_id(), first);
+  EXPECT_EQ(started.workflow_type().name(), "Wf");
+
+  DescribeWorkflowExecutionRequest dreq;
+  dreq.set_namespace_("default");
+  dreq.mutable_execution()->set_workflow_id("wf-can");
+  DescribeWorkflowExecutionResponse dresp;
+  ASSERT_TRUE(stub_->DescribeWorkflowExecution(Ctx().get(), dreq, &dresp).ok());
+  EXPECT_EQ(dresp.workflow_execution_info().execution().run_id(), second);
+  EXPECT_EQ(dresp.workflow_execution_info().continued_from_run_id(), first);
+  dreq.mutable_execution()->set_run_id(first);
+  ASSERT_TRUE(stub_->DescribeWorkflowExecution(Ctx().get(), dreq, &dresp).ok());
+  EXPECT_EQ(dresp.workflow_execution_info().status(), WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW);
+  EXPECT_EQ(dresp.workflow_execution_info().continued_as_run_id(), second);
+
+  ASSERT_TRUE(Complete(wt.task_token(), {CompleteWorkflow("\"end\"")}).ok());
+  Restart();
+  EXPECT_EQ(AwaitClose("wf-can").event_type(), EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+}
+
+TEST_F(ServerApiTest, QueryIsAnsweredByAWorkerWithoutChangingHistory) {
+  Start("wf-q");
+  auto wt = PollWorkflow();
+  ASSERT_TRUE(Complete(wt.task_token(), {StartTimer("t", 60000)}).ok());
+  size_t events_before = History("wf-q").size();
+
+  // A worker thread answers the query it polls.
+  std::thread worker([&] {
+    auto task = PollWorkflow();
+    ASSERT_TRUE(task.has_query());
+    EXPECT_EQ(task.query().query_type(), "count");
+    EXPECT_EQ(static_cast<size_t>(task.history().events_size()), events_before);
+    RespondQueryTaskCompletedRequest req;
+    req.set_namespace_("default");
+    req.set_task_token(task.task_token());
+    req.set_completed_type(QUERY_RESULT_TYPE_ANSWERED);
+    *req.mutable_query_result() = JsonArgs("42");
+    RespondQueryTaskCompletedResponse resp;
+    EXPECT_TRUE(stub_->RespondQueryTaskCompleted(Ctx().get(), req, &resp).ok());
+  });
+  QueryWorkflowRequest qreq;
+  qreq.set_namespace_("default");
+  qreq.mutable_execution()->set_workflow_id("wf-q");
+  qreq.mutable_query()->set_query_type("count");
+  QueryWorkflowResponse qresp;
+  grpc::Status s = stub_->QueryWorkflow(Ctx().get(), qreq, &qresp);
+  worker.join();
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(qresp.query_result().payloads(0).data(), "42");
+  EXPECT_EQ(History("wf-q").size(), events_before);
+
+  // A failed query reports the worker's reason.
+  std::thread failing([&] {
+    auto task = PollWorkflow();
+    RespondQueryTaskCompletedRequest req;
+    req.set_namespace_("default");
+    req.set_task_token(task.task_token());
+    req.set_completed_type(QUERY_RESULT_TYPE_FAILED);
+    req.set_error_message("unknown query type 'nope' (known: count)");
+    RespondQueryTaskCompletedResponse resp;
+    EXPECT_TRUE(stub_->RespondQueryTaskCompleted(Ctx().get(), req, &resp).ok());
+  });
+  qreq.mutable_query()->set_query_type("nope");
+  s = stub_->QueryWorkflow(Ctx().get(), qreq, &qresp);
+  failing.join();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("unknown query type 'nope'"), std::string::npos);
+
+  // Nobody polls: the caller's deadline ends the wait with a clear message.
+  s = stub_->QueryWorkflow(Ctx(2).get(), qreq, &qresp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  // The stale query task left in the queue is dropped, not handed to the next poller.
+  auto next = PollWorkflow(1);
+  EXPECT_TRUE(next.task_token().empty());
 }
 
 TEST_F(ServerApiTest, EmptyPollReturnsEmptyResponse) {
