@@ -214,8 +214,7 @@ absl::StatusOr<api::v1::Payloads> Client::GetResultPayloads(std::string_view wor
   const Clock::time_point deadline = Clock::now() + timeout;
   std::string current_run(run_id);
   while (true) {
-    auto remaining =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     absl::StatusOr<api::v1::HistoryEvent> event =
         GetResultEvent(workflow_id, current_run, std::max(remaining, std::chrono::milliseconds(0)));
     if (!event.ok()) return event.status();

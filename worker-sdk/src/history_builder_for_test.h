@@ -104,6 +104,38 @@ class HistoryBuilder {
     a.set_workflow_task_completed_event_id(completed);
     *(*a.mutable_details())["data"].add_payloads() = std::move(data);
   }
+  void VersionMarker(int64_t completed, const std::string& change_id, int version) {
+    auto& a = *Add(api::v1::EVENT_TYPE_MARKER_RECORDED).mutable_marker_recorded_event_attributes();
+    a.set_marker_name("Version");
+    a.set_workflow_task_completed_event_id(completed);
+    *(*a.mutable_details())["change_id"].add_payloads() = ToPayload(change_id);
+    *(*a.mutable_details())["version"].add_payloads() = ToPayload(version);
+  }
+  void MutableSideEffectMarker(int64_t completed, const std::string& id, api::v1::Payload data) {
+    auto& a = *Add(api::v1::EVENT_TYPE_MARKER_RECORDED).mutable_marker_recorded_event_attributes();
+    a.set_marker_name("MutableSideEffect");
+    a.set_workflow_task_completed_event_id(completed);
+    *(*a.mutable_details())["id"].add_payloads() = ToPayload(id);
+    *(*a.mutable_details())["data"].add_payloads() = std::move(data);
+  }
+  void ActivityCancelRequested(int64_t completed, int64_t scheduled) {
+    auto& a = *Add(api::v1::EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED)
+                   .mutable_activity_task_cancel_requested_event_attributes();
+    a.set_scheduled_event_id(scheduled);
+    a.set_workflow_task_completed_event_id(completed);
+  }
+  void ActivityCanceled(int64_t scheduled) {
+    auto& a = *Add(api::v1::EVENT_TYPE_ACTIVITY_TASK_CANCELED)
+                   .mutable_activity_task_canceled_event_attributes();
+    a.set_scheduled_event_id(scheduled);
+  }
+  void ContinuedAsNew(int64_t completed, const std::string& new_run_id, api::v1::Payloads input) {
+    auto& a = *Add(api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW)
+                   .mutable_workflow_execution_continued_as_new_event_attributes();
+    a.set_new_execution_run_id(new_run_id);
+    *a.mutable_input() = std::move(input);
+    a.set_workflow_task_completed_event_id(completed);
+  }
   void Signaled(const std::string& name, api::v1::Payloads input) {
     auto& a = *Add(api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED)
                    .mutable_workflow_execution_signaled_event_attributes();

@@ -253,8 +253,8 @@ void Worker::HandleQueryTask(const api::v1::PollWorkflowTaskQueueResponse& task)
                      options_.task_queue, "; registered: ", Names(workflows_), ")");
   } else {
     try {
-      result = Replayer(it->second).Query(task.history(), task.workflow_execution(), client_.ns(),
-                                          task.query());
+      result = Replayer(it->second)
+                   .Query(task.history(), task.workflow_execution(), client_.ns(), task.query());
     } catch (const std::exception& e) {
       result = QueryResult();
       result.error = absl::StrCat("query task panicked: ", e.what());

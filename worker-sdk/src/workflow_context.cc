@@ -61,8 +61,7 @@ api::v1::Payload WorkflowContext::MutableSideEffectPayload(
   return runtime_->MutableSideEffect(id, fn);
 }
 
-int WorkflowContext::GetVersion(std::string_view change_id, int min_supported,
-                                int max_supported) {
+int WorkflowContext::GetVersion(std::string_view change_id, int min_supported, int max_supported) {
   return runtime_->GetVersion(change_id, min_supported, max_supported);
 }
 

@@ -264,7 +264,8 @@ void WorkflowRuntime::Diverged(std::string message) {
 }
 
 void WorkflowRuntime::SkipUnrequestedVersionMarkers(std::string_view wanted_change_id) {
-  while (next_expected_ < expected_.size() && IsMarker(*expected_[next_expected_], kVersionMarker)) {
+  while (next_expected_ < expected_.size() &&
+         IsMarker(*expected_[next_expected_], kVersionMarker)) {
     const HistoryEvent& e = *expected_[next_expected_];
     std::string change_id = MarkerDetail<std::string>(e, "change_id").value_or("");
     if (!wanted_change_id.empty() && change_id == wanted_change_id) return;
@@ -284,9 +285,9 @@ const HistoryEvent* WorkflowRuntime::IssueCommand(Command command) {
     commands_.push_back(std::move(command));
     return nullptr;
   }
-  bool is_version_marker = command.command_type() == api::v1::COMMAND_TYPE_RECORD_MARKER &&
-                           command.record_marker_command_attributes().marker_name() ==
-                               kVersionMarker;
+  bool is_version_marker =
+      command.command_type() == api::v1::COMMAND_TYPE_RECORD_MARKER &&
+      command.record_marker_command_attributes().marker_name() == kVersionMarker;
   if (!is_version_marker) SkipUnrequestedVersionMarkers("");
   if (command.command_type() == api::v1::COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK &&
       (next_expected_ >= expected_.size() ||
@@ -312,16 +313,17 @@ const HistoryEvent* WorkflowRuntime::IssueCommand(Command command) {
   return event;
 }
 
-ActivityFuture<api::v1::Payloads> WorkflowRuntime::ScheduleActivity(
-    std::string_view name, const ActivityOptions& options, api::v1::Payloads input,
-    ScopeState* scope) {
+ActivityFuture<api::v1::Payloads> WorkflowRuntime::ScheduleActivity(std::string_view name,
+                                                                    const ActivityOptions& options,
+                                                                    api::v1::Payloads input,
+                                                                    ScopeState* scope) {
   if (scope == nullptr) scope = root_scope_.get();
   auto state = std::make_shared<FutureState<api::v1::Payloads>>(this);
   if (scope->canceled) {
-    state->SetError(std::make_exception_ptr(ActivityCanceledError(
-        std::string(name), "",
-        absl::StrCat("activity ", std::string(name),
-                     " not started: its cancellation scope is canceled"))));
+    state->SetError(std::make_exception_ptr(
+        ActivityCanceledError(std::string(name), "",
+                              absl::StrCat("activity ", std::string(name),
+                                           " not started: its cancellation scope is canceled"))));
     return ActivityFuture<api::v1::Payloads>(Future<api::v1::Payloads>(state), this, "");
   }
   std::string id = NextId();
@@ -360,9 +362,9 @@ ActivityFuture<api::v1::Payloads> WorkflowRuntime::ScheduleActivity(
 }
 
 std::exception_ptr WorkflowRuntime::CanceledActivityError(const PendingActivity& activity) const {
-  return std::make_exception_ptr(ActivityCanceledError(
-      activity.activity_type, activity.activity_id,
-      absl::StrCat("activity ", activity.activity_type, " canceled")));
+  return std::make_exception_ptr(
+      ActivityCanceledError(activity.activity_type, activity.activity_id,
+                            absl::StrCat("activity ", activity.activity_type, " canceled")));
 }
 
 void WorkflowRuntime::RequestCancelActivity(const std::string& activity_id) {
@@ -576,8 +578,7 @@ api::v1::Payload WorkflowRuntime::MutableSideEffect(std::string_view id,
   return value;
 }
 
-int WorkflowRuntime::GetVersion(std::string_view change_id, int min_supported,
-                                int max_supported) {
+int WorkflowRuntime::GetVersion(std::string_view change_id, int min_supported, int max_supported) {
   auto check = [&](int version) {
     if (version < min_supported || version > max_supported) {
       Diverged(absl::StrCat("workflow code does not support version ", version, " of change \"",
@@ -630,8 +631,9 @@ QueryOutcome WorkflowRuntime::RunQuery(const std::string& type, const api::v1::P
   if (it == query_handlers_.end()) {
     std::vector<std::string> known;
     for (const auto& [name, unused] : query_handlers_) known.push_back(name);
-    out.error = absl::StrCat("unknown query type '", type, "' (known: ",
-                             known.empty() ? "none" : absl::StrJoin(known, ", "), ")");
+    out.error =
+        absl::StrCat("unknown query type '", type,
+                     "' (known: ", known.empty() ? "none" : absl::StrJoin(known, ", "), ")");
     return out;
   }
   in_query_ = true;

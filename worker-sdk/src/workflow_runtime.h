@@ -127,7 +127,8 @@ class WorkflowRuntime : public Scheduler {
     std::shared_ptr<FutureState<api::v1::Payloads>> state;
     int64_t scheduled_event_id = 0;  // 0: its schedule command was not sent yet
     bool cancel_requested = false;
-    ActivityCancellationType cancellation_type = ActivityCancellationType::kWaitCancellationCompleted;
+    ActivityCancellationType cancellation_type =
+        ActivityCancellationType::kWaitCancellationCompleted;
   };
 
   std::string NextId() { return std::to_string(++sequence_); }
@@ -159,7 +160,7 @@ class WorkflowRuntime : public Scheduler {
   std::shared_ptr<ScopeState> root_scope_;
   // Replay: activities whose schedule found no event yet, by id -> the command's description.
   std::map<std::string, std::string> deferred_schedules_;
-  std::map<std::string, int, std::less<>> versions_;  // by change id
+  std::map<std::string, int, std::less<>> versions_;                           // by change id
   std::map<std::string, api::v1::Payload, std::less<>> mutable_side_effects_;  // by id
   std::map<std::string, std::function<api::v1::Payloads(const api::v1::Payloads&)>, std::less<>>
       query_handlers_;

@@ -233,8 +233,8 @@ class WorkflowContext {
   // the recorded values at the same points.
   template <typename T, typename F>
   T MutableSideEffect(std::string_view id, F&& fn) {
-    api::v1::Payload recorded = MutableSideEffectPayload(
-        id, [&fn]() -> api::v1::Payload { return ToPayload<T>(fn()); });
+    api::v1::Payload recorded =
+        MutableSideEffectPayload(id, [&fn]() -> api::v1::Payload { return ToPayload<T>(fn()); });
     return FromPayload<T>(recorded);
   }
   api::v1::Payload MutableSideEffectPayload(std::string_view id,
