@@ -42,6 +42,11 @@ int main(int argc, char** argv) {
   weft::samples::RegisterAwaitSignal(worker);
   weft::samples::RegisterFlaky(worker);
   weft::samples::RegisterSlowGreeting(worker);
+  weft::samples::RegisterQueryableCounter(worker);
+  weft::samples::RegisterContinueAsNewCounter(worker);
+  weft::samples::RegisterVersioned(worker);
+  weft::samples::RegisterHeartbeatingActivity(worker);
+  weft::samples::RegisterCancellableSaga(worker);
   if (absl::Status status = worker.Start(); !status.ok()) {
     std::cerr << "weft-samples-worker: " << status << "\n";
     return 1;

@@ -6,6 +6,11 @@
 //   AwaitSignal   -                          -> the `approve` signal's payload
 //   Flaky         2                          -> 3                  (FlakyActivity fails twice)
 //   SlowGreeting  {"name":..,"seconds":..}   -> "Hello, <name>!"   (heartbeating SlowCompose)
+//   QueryableCounter      N                  -> the sum of `increment` signals (query `count`)
+//   ContinueAsNewCounter  {"count":0,"until":5} -> 5               (a chain of 6 runs)
+//   Versioned             "order-1"          -> {"version":1,...}  (GetVersion("add-step"))
+//   HeartbeatingActivity  {"steps":5}        -> {"steps_done":5,..} (resumes from heartbeats)
+//   CancellableSaga       {"fail_at":2}      -> {"status":"compensated","log":[..]} (query `log`)
 //
 // Thread safety: registration happens before Worker::Start.
 #ifndef WEFT_SAMPLES_SAMPLES_H_
@@ -20,6 +25,11 @@ void RegisterSleep(Worker& worker);
 void RegisterAwaitSignal(Worker& worker);
 void RegisterFlaky(Worker& worker);
 void RegisterSlowGreeting(Worker& worker);
+void RegisterQueryableCounter(Worker& worker);
+void RegisterContinueAsNewCounter(Worker& worker);
+void RegisterVersioned(Worker& worker);
+void RegisterHeartbeatingActivity(Worker& worker);
+void RegisterCancellableSaga(Worker& worker);
 
 }  // namespace weft::samples
 

@@ -9,7 +9,7 @@
 //   ctx.GetSignalChannel("approve").Receive<bool>(); size_t first = co_await ctx.WhenAny(timer,
 //   approval);
 //
-// Queries: ctx.SetQueryHandler("count", [&count] { return count; }) answers QueryWorkflow
+// Queries: ctx.SetQueryHandler("count", [count] { return *count; }) answers QueryWorkflow
 // from the state the workflow code reached after replaying the history.
 // Continue-as-new: ctx.ContinueAsNew(next_input) ends this run and starts a fresh one.
 // Versioning: ctx.GetVersion("change", kDefaultVersion, 1) picks a code path per run.
@@ -253,6 +253,9 @@ class WorkflowContext {
   // and returns a JSON-encodable value (or nothing: null); it runs after the replay, sees the
   // workflow's state then, and must not block or issue commands (starting an activity or a
   // timer in a handler fails the query). Throwing fails the query with the exception's text.
+  // A closed run is queried after its coroutine returned, when its locals are gone: keep the
+  // state a handler reads in something the handler owns (e.g. a captured std::shared_ptr),
+  // not in references to locals.
   template <typename F>
   void SetQueryHandler(std::string_view name, F fn) {
     using Sig = detail::QuerySignature<decltype(std::function{fn})>;
