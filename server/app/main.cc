@@ -28,8 +28,14 @@ int main(int argc, char** argv) {
     std::cerr << "weft-server: WARNING: --durability=async: acknowledged steps may be lost in "
                  "a crash. For benchmarks only.\n";
   }
-  if (config->dev) {
+  if (config->dev && !config->AuthEnabled()) {
     std::cerr << "weft-server: dev mode: authentication is off; data in " << config->data_dir
+              << "\n";
+  } else if (config->insecure_no_auth) {
+    std::cerr << "weft-server: WARNING: --insecure-no-auth: authentication is off; anyone who "
+                 "can connect is admin\n";
+  } else if (config->dev) {
+    std::cerr << "weft-server: dev mode with authentication on; data in " << config->data_dir
               << "\n";
   }
   auto server = weft::app::WeftServer::Start(*config);

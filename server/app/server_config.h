@@ -7,6 +7,21 @@
 //   http-address: 127.0.0.1:7234
 //   num-shards: 16
 //   durability: sync
+//   auth-jwt-secret-file: /etc/weft/jwt-secret     # HS256
+//   auth-jwt-keys: /etc/weft/jwks.json              # RS256/ES256: PEM or JWKS
+//   auth-issuer: https://idp.example.com
+//   auth-audience: weft
+//   auth-roles-claim: roles
+//   tls-cert: /etc/weft/server.pem
+//   tls-key: /etc/weft/server.key
+//   tls-client-ca: /etc/weft/clients-ca.pem         # mTLS
+//   audit-log: /var/log/weft/audit.jsonl
+//   rate-limit-namespace-rps: 500
+//   rate-limit-caller-rps: 100
+//
+// Authentication is on unless --dev (and no auth-* key) or --insecure-no-auth is given; a
+// start with authentication on but no way to authenticate (no JWT keys, no client CA) is
+// refused.
 //
 // Thread safety: a plain value.
 #ifndef WEFT_SERVER_APP_SERVER_CONFIG_H_
@@ -27,6 +42,27 @@ struct ServerConfig {
   int num_shards = 0;
   // "sync" (every acknowledged step is fsynced) or "async" (benchmarks only).
   std::string durability = "sync";
+
+  // Security (DESIGN.md section 8).
+  std::string auth_jwt_secret_file;  // HS256 shared secret
+  std::string auth_jwt_keys;         // PEM or JWKS public keys (RS256, ES256)
+  std::string auth_issuer;           // empty: not checked
+  std::string auth_audience;         // empty: not checked
+  std::string auth_roles_claim = "roles";
+  bool insecure_no_auth = false;
+  std::string tls_cert;       // PEM certificate chain; with tls_key, gRPC is served over TLS
+  std::string tls_key;        // PEM private key
+  std::string tls_client_ca;  // PEM CA: clients must present a certificate it signed (mTLS)
+  std::string audit_log;      // JSON lines file; empty: no audit log
+  double rate_limit_namespace_rps = 0;  // 0: unlimited
+  double rate_limit_caller_rps = 0;     // 0: unlimited
+
+  // Whether calls must authenticate: not in --dev without auth settings, not with
+  // --insecure-no-auth.
+  bool AuthEnabled() const;
+  bool HasAuthSettings() const {
+    return !auth_jwt_secret_file.empty() || !auth_jwt_keys.empty() || !tls_client_ca.empty();
+  }
 };
 
 // Parses argv. On --help, returns a status of kCancelled whose message is the help text.

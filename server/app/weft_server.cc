@@ -5,13 +5,17 @@
 #include <grpcpp/health_check_service_interface.h>
 
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "server/app/http_server.h"
 #include "server/common/clock.h"
 #include "server/common/metrics.h"
 #include "server/common/proto_time.h"
+#include "server/frontend/admin_service_handler.h"
+#include "server/frontend/auth/access_control.h"
 #include "server/frontend/namespace_registry.h"
 #include "server/frontend/workflow_service_handler.h"
 #include "server/history/history_engine.h"
@@ -49,6 +53,34 @@ absl::StatusOr<int> ResolveShards(storage::Store& store, const Clock& clock, int
     return s;
   }
   return info.num_shards();
+}
+
+absl::StatusOr<std::string> ReadPem(const std::string& path, const char* flag) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::FailedPreconditionError(absl::StrCat("cannot read ", flag, " ", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Insecure unless --tls-cert/--tls-key; with --tls-client-ca, clients must present a
+// certificate that CA signed.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(
+    const ServerConfig& config) {
+  if (config.tls_cert.empty()) return grpc::InsecureServerCredentials();
+  auto cert = ReadPem(config.tls_cert, "--tls-cert");
+  if (!cert.ok()) return cert.status();
+  auto key = ReadPem(config.tls_key, "--tls-key");
+  if (!key.ok()) return key.status();
+  grpc::SslServerCredentialsOptions opts(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  opts.pem_key_cert_pairs.push_back({*key, *cert});
+  if (!config.tls_client_ca.empty()) {
+    auto ca = ReadPem(config.tls_client_ca, "--tls-client-ca");
+    if (!ca.ok()) return ca.status();
+    opts.pem_root_certs = *ca;
+    opts.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(opts);
 }
 
 }  // namespace
@@ -94,9 +126,14 @@ absl::StatusOr<std::unique_ptr<WeftServer>> WeftServer::Start(const ServerConfig
     r.set_description("created by weft-server --dev");
     if (auto st = s->namespaces_->Register(r); !st.ok()) return st;
   }
+  if (auto st = s->StartSecurity(); !st.ok()) return st;
   s->handler_ = std::make_unique<frontend::WorkflowServiceHandler>(
       s->namespaces_.get(), s->history_.get(), s->matching_.get(), s->clock_.get(),
-      s->metrics_.get());
+      s->metrics_.get(), s->access_.get());
+  s->admin_handler_ = std::make_unique<frontend::AdminServiceHandler>(
+      s->access_.get(), s->api_keys_.get(), s->roles_.get(), s->metrics_.get());
+  auto credentials = ServerCredentials(config);
+  if (!credentials.ok()) return credentials.status();
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -105,8 +142,9 @@ absl::StatusOr<std::unique_ptr<WeftServer>> WeftServer::Start(const ServerConfig
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
-  builder.AddListeningPort(config.grpc_address, grpc::InsecureServerCredentials(), &s->grpc_port_);
+  builder.AddListeningPort(config.grpc_address, *credentials, &s->grpc_port_);
   builder.RegisterService(s->handler_.get());
+  builder.RegisterService(s->admin_handler_.get());
   s->grpc_server_ = builder.BuildAndStart();
   if (!s->grpc_server_ || s->grpc_port_ == 0) {
     return absl::UnavailableError(
@@ -118,6 +156,45 @@ absl::StatusOr<std::unique_ptr<WeftServer>> WeftServer::Start(const ServerConfig
   s->http_ = std::move(*http);
   s->http_->SetReady(true);
   return s;
+}
+
+absl::Status WeftServer::StartSecurity() {
+  namespace auth = frontend::auth;
+  api_keys_ = std::make_unique<auth::ApiKeyStore>(store_.get(), clock_.get());
+  if (auto st = api_keys_->Load(); !st.ok()) return st;
+  roles_ = std::make_unique<auth::RoleStore>(store_.get());
+  if (auto st = roles_->Load(); !st.ok()) return st;
+  const bool enabled = config_.AuthEnabled();
+  if (enabled && !config_.HasAuthSettings()) {
+    return absl::FailedPreconditionError(
+        "no way to authenticate callers is configured: give --auth-jwt-secret-file, "
+        "--auth-jwt-keys or --tls-client-ca (see README, \"Securing weft\"), or "
+        "--insecure-no-auth to serve without authentication");
+  }
+  if (!config_.auth_jwt_secret_file.empty() || !config_.auth_jwt_keys.empty()) {
+    auto keys = auth::JwtKeyFiles::Load(config_.auth_jwt_secret_file, config_.auth_jwt_keys);
+    if (!keys.ok()) return keys.status();
+    jwt_keys_ = std::move(*keys);
+  }
+  if (!config_.audit_log.empty()) {
+    auto log = auth::AuditLog::Open(config_.audit_log);
+    if (!log.ok()) return log.status();
+    audit_log_ = std::move(*log);
+  }
+  rate_limiter_ = std::make_unique<auth::RateLimiter>(
+      auth::RateLimitOptions{.namespace_rps = config_.rate_limit_namespace_rps,
+                             .caller_rps = config_.rate_limit_caller_rps},
+      clock_.get());
+  auth::AccessControlOptions opts;
+  opts.enabled = enabled;
+  opts.jwt.issuer = config_.auth_issuer;
+  opts.jwt.audience = config_.auth_audience;
+  opts.jwt.roles_claim = config_.auth_roles_claim;
+  opts.accept_client_certificates = !config_.tls_client_ca.empty();
+  access_ =
+      std::make_unique<auth::AccessControl>(opts, jwt_keys_.get(), api_keys_.get(), roles_.get(),
+                                            rate_limiter_.get(), audit_log_.get(), clock_.get());
+  return absl::OkStatus();
 }
 
 void WeftServer::Shutdown() {
@@ -132,7 +209,10 @@ void WeftServer::Shutdown() {
   if (history_) history_->Stop();
   http_.reset();
   grpc_server_.reset();
+  admin_handler_.reset();
   handler_.reset();
+  access_.reset();
+  audit_log_.reset();
   history_.reset();
   matching_.reset();
   namespaces_.reset();

@@ -34,6 +34,15 @@ class HistoryEngine;
 namespace frontend {
 class NamespaceRegistry;
 class WorkflowServiceHandler;
+class AdminServiceHandler;
+namespace auth {
+class AccessControl;
+class ApiKeyStore;
+class AuditLog;
+class JwtKeySource;
+class RateLimiter;
+class RoleStore;
+}  // namespace auth
 }  // namespace frontend
 namespace app {
 class HttpServer;
@@ -56,6 +65,8 @@ class WeftServer {
 
  private:
   WeftServer();
+  // API keys, role grants, JWT keys, audit log, rate limits: the access-control chain.
+  absl::Status StartSecurity();
 
   ServerConfig config_;
   int num_shards_ = 0;
@@ -67,7 +78,14 @@ class WeftServer {
   std::unique_ptr<matching::MatchingEngine> matching_;
   std::unique_ptr<history::HistoryEngine> history_;
   std::unique_ptr<frontend::NamespaceRegistry> namespaces_;
+  std::unique_ptr<frontend::auth::ApiKeyStore> api_keys_;
+  std::unique_ptr<frontend::auth::RoleStore> roles_;
+  std::unique_ptr<frontend::auth::JwtKeySource> jwt_keys_;
+  std::unique_ptr<frontend::auth::RateLimiter> rate_limiter_;
+  std::unique_ptr<frontend::auth::AuditLog> audit_log_;
+  std::unique_ptr<frontend::auth::AccessControl> access_;
   std::unique_ptr<frontend::WorkflowServiceHandler> handler_;
+  std::unique_ptr<frontend::AdminServiceHandler> admin_handler_;
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<HttpServer> http_;
   bool shut_down_ = false;

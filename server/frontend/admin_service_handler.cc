@@ -1,0 +1,128 @@
+#include "server/frontend/admin_service_handler.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "server/common/grpc_status.h"
+#include "server/common/proto_time.h"
+
+namespace weft::frontend {
+namespace {
+
+void FillKeyInfo(const internal::ApiKeyRecord& r, api::v1::ApiKeyInfo* info) {
+  info->set_id(r.id());
+  info->set_owner(r.owner());
+  *info->mutable_roles() = r.roles();
+  *info->mutable_create_time() = r.create_time();
+  if (r.has_expire_time()) *info->mutable_expire_time() = r.expire_time();
+  info->set_revoked(r.revoked());
+  info->set_created_by(r.created_by());
+}
+
+// The namespace a role is in, which decides who may grant it: "" (admin only) for "admin".
+std::string NamespaceOf(const std::string& role) {
+  auto g = auth::ParseRoleGrant(role);
+  return g.ok() ? g->ns : "";
+}
+
+}  // namespace
+
+template <typename Fn>
+grpc::Status AdminServiceHandler::Handle(grpc::ServerContext* ctx, const char* method,
+                                         const std::string& ns, const std::string& target,
+                                         Fn&& fn) {
+  auto start = std::chrono::steady_clock::now();
+  absl::Status s = access_->Run(ctx, method, ns, target, fn);
+  if (metrics_) {
+    std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    metrics_->RecordRpc(method, absl::StatusCodeToString(s.code()), took.count());
+  }
+  return ToGrpcStatus(s);
+}
+
+grpc::Status AdminServiceHandler::CreateApiKey(grpc::ServerContext* ctx,
+                                               const api::v1::CreateApiKeyRequest* req,
+                                               api::v1::CreateApiKeyResponse* resp) {
+  return Handle(ctx, "CreateApiKey", "", req->owner(),
+                [&](const auth::Principal& who) -> absl::Status {
+                  std::vector<auth::RoleGrant> roles;
+                  for (const std::string& text : req->roles()) {
+                    auto g = auth::ParseRoleGrant(text);
+                    if (!g.ok()) return g.status();
+                    roles.push_back(*g);
+                  }
+                  std::optional<absl::Time> expire;
+                  if (req->has_expire_time()) expire = FromProto(req->expire_time());
+                  auto key = api_keys_->Create(req->owner(), roles, expire, who.subject);
+                  if (!key.ok()) return key.status();
+                  FillKeyInfo(key->record, resp->mutable_key());
+                  resp->set_secret(std::move(key->secret));
+                  return absl::OkStatus();
+                });
+}
+
+grpc::Status AdminServiceHandler::ListApiKeys(grpc::ServerContext* ctx,
+                                              const api::v1::ListApiKeysRequest*,
+                                              api::v1::ListApiKeysResponse* resp) {
+  return Handle(ctx, "ListApiKeys", "", "", [&](const auth::Principal&) -> absl::Status {
+    for (const auto& r : api_keys_->List()) FillKeyInfo(r, resp->add_keys());
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status AdminServiceHandler::RevokeApiKey(grpc::ServerContext* ctx,
+                                               const api::v1::RevokeApiKeyRequest* req,
+                                               api::v1::RevokeApiKeyResponse*) {
+  return Handle(ctx, "RevokeApiKey", "", req->id(),
+                [&](const auth::Principal&) { return api_keys_->Revoke(req->id()); });
+}
+
+grpc::Status AdminServiceHandler::GrantRole(grpc::ServerContext* ctx,
+                                            const api::v1::GrantRoleRequest* req,
+                                            api::v1::GrantRoleResponse*) {
+  return Handle(ctx, "GrantRole", NamespaceOf(req->role()),
+                absl::StrCat(req->subject(), " ", req->role()),
+                [&](const auth::Principal&) -> absl::Status {
+                  auto g = auth::ParseRoleGrant(req->role());
+                  if (!g.ok()) return g.status();
+                  return roles_->Grant(req->subject(), *g);
+                });
+}
+
+grpc::Status AdminServiceHandler::RevokeRole(grpc::ServerContext* ctx,
+                                             const api::v1::RevokeRoleRequest* req,
+                                             api::v1::RevokeRoleResponse*) {
+  return Handle(ctx, "RevokeRole", NamespaceOf(req->role()),
+                absl::StrCat(req->subject(), " ", req->role()),
+                [&](const auth::Principal&) -> absl::Status {
+                  auto g = auth::ParseRoleGrant(req->role());
+                  if (!g.ok()) return g.status();
+                  return roles_->Revoke(req->subject(), *g);
+                });
+}
+
+grpc::Status AdminServiceHandler::ListRoles(grpc::ServerContext* ctx,
+                                            const api::v1::ListRolesRequest* req,
+                                            api::v1::ListRolesResponse* resp) {
+  return Handle(ctx, "ListRoles", req->namespace_(), "",
+                [&](const auth::Principal&) -> absl::Status {
+                  for (const auto& [subject, roles] : roles_->List(req->namespace_())) {
+                    auto* g = resp->add_grants();
+                    g->set_subject(subject);
+                    for (const auto& r : roles) g->add_roles(auth::RoleGrantToString(r));
+                  }
+                  return absl::OkStatus();
+                });
+}
+
+grpc::Status AdminServiceHandler::WhoAmI(grpc::ServerContext* ctx, const api::v1::WhoAmIRequest*,
+                                         api::v1::WhoAmIResponse* resp) {
+  return Handle(ctx, "WhoAmI", "", "", [&](const auth::Principal& who) -> absl::Status {
+    resp->set_subject(who.subject);
+    resp->set_auth_method(std::string(auth::AuthMethodName(who.method)));
+    for (const auto& r : who.roles) resp->add_roles(auth::RoleGrantToString(r));
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace weft::frontend

@@ -1,0 +1,53 @@
+// AdminServiceHandler: the gRPC face of weft.api.v1.AdminService: API keys and role grants.
+// Every call passes the same access-control chain as WorkflowService (auth/access_control.h);
+// which role a call needs is in auth/permissions.cc.
+//
+// Thread safety: thread-safe; gRPC calls it from many threads.
+// Ownership: borrows every collaborator; the composition root owns them.
+#ifndef WEFT_SERVER_FRONTEND_ADMIN_SERVICE_HANDLER_H_
+#define WEFT_SERVER_FRONTEND_ADMIN_SERVICE_HANDLER_H_
+
+#include "server/common/clock.h"
+#include "server/common/metrics.h"
+#include "server/frontend/auth/access_control.h"
+#include "server/frontend/auth/api_key_store.h"
+#include "server/frontend/auth/role_store.h"
+#include "weft/api/v1/admin_service.grpc.pb.h"
+
+namespace weft::frontend {
+
+class AdminServiceHandler final : public api::v1::AdminService::Service {
+ public:
+  AdminServiceHandler(auth::AccessControl* access, auth::ApiKeyStore* api_keys,
+                      auth::RoleStore* roles, Metrics* metrics)
+      : access_(access), api_keys_(api_keys), roles_(roles), metrics_(metrics) {}
+
+  grpc::Status CreateApiKey(grpc::ServerContext*, const api::v1::CreateApiKeyRequest*,
+                            api::v1::CreateApiKeyResponse*) override;
+  grpc::Status ListApiKeys(grpc::ServerContext*, const api::v1::ListApiKeysRequest*,
+                           api::v1::ListApiKeysResponse*) override;
+  grpc::Status RevokeApiKey(grpc::ServerContext*, const api::v1::RevokeApiKeyRequest*,
+                            api::v1::RevokeApiKeyResponse*) override;
+  grpc::Status GrantRole(grpc::ServerContext*, const api::v1::GrantRoleRequest*,
+                         api::v1::GrantRoleResponse*) override;
+  grpc::Status RevokeRole(grpc::ServerContext*, const api::v1::RevokeRoleRequest*,
+                          api::v1::RevokeRoleResponse*) override;
+  grpc::Status ListRoles(grpc::ServerContext*, const api::v1::ListRolesRequest*,
+                         api::v1::ListRolesResponse*) override;
+  grpc::Status WhoAmI(grpc::ServerContext*, const api::v1::WhoAmIRequest*,
+                      api::v1::WhoAmIResponse*) override;
+
+ private:
+  template <typename Fn>
+  grpc::Status Handle(grpc::ServerContext* ctx, const char* method, const std::string& ns,
+                      const std::string& target, Fn&& fn);
+
+  auth::AccessControl* const access_;
+  auth::ApiKeyStore* const api_keys_;
+  auth::RoleStore* const roles_;
+  Metrics* const metrics_;
+};
+
+}  // namespace weft::frontend
+
+#endif  // WEFT_SERVER_FRONTEND_ADMIN_SERVICE_HANDLER_H_
