@@ -101,6 +101,20 @@ Store::~Store() {
   db_->Close();
 }
 
+std::optional<uint64_t> Store::GetIntProperty(const std::string& name) const {
+  uint64_t total = 0;
+  bool any = false;
+  for (auto* h : handles_) {
+    uint64_t v = 0;
+    if (db_->GetIntProperty(h, name, &v)) {
+      total += v;
+      any = true;
+    }
+  }
+  if (!any) return std::nullopt;
+  return total;
+}
+
 absl::StatusOr<std::string> Store::Get(Cf cf, std::string_view key) const {
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[static_cast<int>(cf)],

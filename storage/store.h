@@ -100,6 +100,10 @@ class Store {
                            const std::function<bool(std::string_view, std::string_view)>& fn,
                            size_t limit = 0) const;
 
+  // A RocksDB integer property summed over the column families (e.g.
+  // "rocksdb.estimate-live-data-size"); nullopt if RocksDB does not know it.
+  std::optional<uint64_t> GetIntProperty(const std::string& name) const;
+
   Durability durability() const { return durability_; }
   const std::string& path() const { return path_; }
 

@@ -21,11 +21,12 @@ int Reply(::mg_connection* conn, int code, const std::string& content_type,
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
-    const std::string& address, std::shared_ptr<prometheus::Registry> registry) {
+    const std::string& address,
+    std::vector<std::shared_ptr<prometheus::Collectable>> collectables) {
   static const unsigned init = mg_init_library(0);
   (void)init;
   std::unique_ptr<HttpServer> server(new HttpServer());
-  server->registry_ = std::move(registry);
+  server->collectables_ = std::move(collectables);
   const char* options[] = {
       "listening_ports", address.c_str(), "num_threads", "4", "enable_keep_alive", "no", nullptr};
   server->ctx_ = mg_start(nullptr, nullptr, options);
@@ -47,11 +48,20 @@ HttpServer::~HttpServer() {
   if (ctx_ != nullptr) mg_stop(ctx_);
 }
 
+std::vector<prometheus::MetricFamily> HttpServer::CollectAll() const {
+  std::vector<prometheus::MetricFamily> all;
+  for (const auto& c : collectables_) {
+    auto families = c->Collect();
+    all.insert(all.end(), std::make_move_iterator(families.begin()),
+               std::make_move_iterator(families.end()));
+  }
+  return all;
+}
+
 int HttpServer::HandleMetrics(::mg_connection* conn, void* self) {
   auto* s = static_cast<HttpServer*>(self);
   prometheus::TextSerializer serializer;
-  return Reply(conn, 200, "text/plain; version=0.0.4",
-               serializer.Serialize(s->registry_->Collect()));
+  return Reply(conn, 200, "text/plain; version=0.0.4", serializer.Serialize(s->CollectAll()));
 }
 
 int HttpServer::HandleHealth(::mg_connection* conn, void*) {

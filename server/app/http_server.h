@@ -1,16 +1,18 @@
 // HttpServer: the operator-facing HTTP endpoint: /metrics (Prometheus text format from the
-// server's registry), /healthz (the process is up) and /readyz (it accepts calls).
+// server's collectables), /healthz (the process is up) and /readyz (it accepts calls).
 //
 // Thread safety: thread-safe; civetweb serves requests on its own threads.
-// Ownership: holds a shared reference to the registry; stops serving when destroyed.
+// Ownership: holds shared references to the collectables; stops serving when destroyed.
 #ifndef WEFT_SERVER_APP_HTTP_SERVER_H_
 #define WEFT_SERVER_APP_HTTP_SERVER_H_
 
-#include <prometheus/registry.h>
+#include <prometheus/collectable.h>
+#include <prometheus/metric_family.h>
 
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -23,7 +25,8 @@ class HttpServer {
  public:
   // `address` is HOST:PORT; port 0 picks a free port (see port()).
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(
-      const std::string& address, std::shared_ptr<prometheus::Registry> registry);
+      const std::string& address,
+      std::vector<std::shared_ptr<prometheus::Collectable>> collectables);
   ~HttpServer();
 
   int port() const { return port_; }
@@ -31,12 +34,13 @@ class HttpServer {
 
  private:
   HttpServer() = default;
+  std::vector<prometheus::MetricFamily> CollectAll() const;
   static int HandleMetrics(::mg_connection* conn, void* self);
   static int HandleHealth(::mg_connection* conn, void* self);
   static int HandleReady(::mg_connection* conn, void* self);
 
   mg_context* ctx_ = nullptr;
-  std::shared_ptr<prometheus::Registry> registry_;
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
   int port_ = 0;
   std::atomic<bool> ready_{false};
 };

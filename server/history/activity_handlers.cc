@@ -2,6 +2,7 @@
 // cancellation. Part of HistoryEngine; see history_engine.h.
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "server/common/backoff.h"
 #include "server/common/proto_time.h"
@@ -33,6 +34,12 @@ absl::StatusOr<api::v1::PollActivityTaskQueueResponse> HistoryEngine::RecordActi
     return StaleActivity("this attempt already started or was superseded");
   }
   Transition tr(*l->shard, ms, clock_->Now());
+  if (metrics_) {
+    double waited = absl::ToDoubleSeconds(tr.now() - FromProto(ai.scheduled_time()));
+    tr.OnCommitted([m = metrics_, ns = ms.namespace_name(), waited] {
+      m->ActivityScheduleToStart(ns, waited);
+    });
+  }
   ai.set_started(true);
   *ai.mutable_started_time() = ToProto(tr.now());
   ai.set_started_identity(identity);
@@ -87,7 +94,14 @@ void HistoryEngine::FailActivityAttempt(Transition& tr, internal::ActivityInfo& 
                                         api::v1::TimeoutType timeout_type,
                                         const std::string& identity) {
   internal::MutableState& ms = tr.ms();
-  if (metrics_) metrics_->ActivityFailure(ms.namespace_name(), ai.activity_type().name());
+  if (metrics_) {
+    std::string reason = "failed";
+    if (timeout_type != api::v1::TIMEOUT_TYPE_UNSPECIFIED) {
+      reason = absl::AsciiStrToLower(api::v1::TimeoutType_Name(timeout_type).substr(13));
+    }
+    tr.OnCommitted([m = metrics_, ns = ms.namespace_name(), type = ai.activity_type().name(),
+                    reason] { m->ActivityFailure(ns, type, reason); });
+  }
   absl::Duration s2c = FromProto(ai.schedule_to_close_timeout());
   absl::Time expiration = s2c > absl::ZeroDuration() ? FromProto(ai.first_scheduled_time()) + s2c
                                                      : absl::InfiniteFuture();

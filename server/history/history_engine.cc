@@ -1,6 +1,7 @@
 #include "server/history/history_engine.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -119,7 +120,13 @@ absl::StatusOr<HistoryEngine::Locked> HistoryEngine::LockRun(const std::string& 
     run = (*cur)->run_id();
   }
   l.entry = l.shard->cache().Get(keys::Execution(l.shard->id(), ns_id, wf, run));
+  auto wait_start = std::chrono::steady_clock::now();
   l.lock = std::unique_lock<std::mutex>(l.entry->mu);
+  if (metrics_) {
+    std::chrono::duration<double> waited = std::chrono::steady_clock::now() - wait_start;
+    metrics_->RecordLockWait(waited.count());
+    metrics_->RecordCacheLookup(l.entry->loaded);
+  }
   if (!l.entry->loaded) {
     auto raw =
         store_->Get(storage::Cf::kExecutions, keys::Execution(l.shard->id(), ns_id, wf, run));
@@ -145,6 +152,7 @@ absl::Status HistoryEngine::CommitAndInstall(Locked& locked, Transition& tr) {
     locked.entry->loaded = false;  // reload from storage next time
     return s;
   }
+  if (metrics_) metrics_->RecordTransition(tr.ms().namespace_name());
   locked.entry->state = std::move(tr.ms());
   locked.entry->loaded = true;
   locked.entry->exists = true;
@@ -205,7 +213,12 @@ void HistoryEngine::CloseRun(Transition& tr, WorkflowExecutionStatus status) {
   cur.set_start_request_id(ms.start_request_id());
   tr.SetCurrent(cur);
   tr.UpdateVisibility();
-  if (metrics_) metrics_->WorkflowClosed(ms.namespace_name(), OutcomeName(status));
+  if (metrics_) {
+    double secs = absl::ToDoubleSeconds(tr.now() - FromProto(ms.start_time()));
+    tr.OnCommitted([m = metrics_, ns = ms.namespace_name(), type = ms.workflow_type().name(),
+                    outcome = OutcomeName(status),
+                    secs] { m->WorkflowClosed(ns, type, outcome, secs); });
+  }
 }
 
 internal::MutableState HistoryEngine::NewRunState(const NamespaceRef& ns, const NewRun& spec) {
@@ -276,7 +289,11 @@ void HistoryEngine::InitRun(Transition& tr, const NewRun& spec) {
   cur.set_start_request_id(spec.request_id);
   tr.SetCurrent(cur);
   tr.UpdateVisibility();
-  if (metrics_) metrics_->WorkflowStarted(ms.namespace_name());
+  if (metrics_) {
+    tr.OnCommitted([m = metrics_, ns = ms.namespace_name(), type = spec.type.name()] {
+      m->WorkflowStarted(ns, type);
+    });
+  }
 }
 
 // ---- start ----

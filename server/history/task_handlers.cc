@@ -17,15 +17,20 @@ absl::Status HistoryEngine::HandleTransferTask(Shard& shard, const internal::Tra
   task.set_run_id(t.run_id());
   task.set_scheduled_event_id(t.scheduled_event_id());
   task.set_attempt(t.attempt());
+  task.set_namespace_name(t.namespace_name());
   *task.mutable_create_time() = ToProto(clock_->Now());
   matching::TaskQueueId queue{t.namespace_id(), t.task_queue(),
                               t.type() == internal::TRANSFER_TASK_TYPE_WORKFLOW_TASK
                                   ? internal::TASK_KIND_WORKFLOW
-                                  : internal::TASK_KIND_ACTIVITY};
+                                  : internal::TASK_KIND_ACTIVITY,
+                              t.namespace_name()};
   return matching_->AddTask(queue, task);
 }
 
 absl::Status HistoryEngine::HandleTimerTask(Shard& shard, const internal::TimerTask& t) {
+  if (metrics_) {
+    metrics_->RecordTimerDelay(absl::ToDoubleSeconds(clock_->Now() - FromProto(t.fire_time())));
+  }
   auto l = LockRun(t.namespace_id(), t.workflow_id(), t.run_id(), t.namespace_id());
   if (absl::IsNotFound(l.status())) return absl::OkStatus();
   if (!l.ok()) return l.status();

@@ -75,6 +75,7 @@ void Transition::AddTransferTask(internal::TransferTask task) {
   task.set_namespace_id(ms_.namespace_id());
   task.set_workflow_id(ms_.workflow_id());
   task.set_run_id(ms_.run_id());
+  task.set_namespace_name(ms_.namespace_name());
   transfer_.push_back(std::move(task));
 }
 
@@ -105,6 +106,7 @@ absl::Status Transition::Commit() {
 void Transition::Publish() {
   for (const auto& t : transfer_) shard_.transfer_queue().Add(t);
   for (const auto& t : timers_) shard_.timer_queue().Add(t);
+  for (auto& fn : on_committed_) fn();
 }
 
 void Transition::AppendTo(storage::Batch& batch) {

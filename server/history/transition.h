@@ -15,6 +15,7 @@
 #define WEFT_SERVER_HISTORY_TRANSITION_H_
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -46,6 +47,8 @@ class Transition {
   void SetCurrent(const internal::CurrentExecution& current) { current_ = current; }
   // Rewrites the visibility row from the mutable state (start, close, status changes).
   void UpdateVisibility() { update_visibility_ = true; }
+  // Runs `fn` once the transition is on disk (metrics count only what was committed).
+  void OnCommitted(std::function<void()> fn) { on_committed_.push_back(std::move(fn)); }
 
   // Starts another run of the same workflow in this same batch (continue-as-new): returns
   // the transition that builds the new run from `initial`. Its writes follow this run's, so
@@ -72,6 +75,7 @@ class Transition {
   std::vector<internal::TimerTask> timers_;
   std::optional<internal::CurrentExecution> current_;
   bool update_visibility_ = false;
+  std::vector<std::function<void()>> on_committed_;
   std::unique_ptr<internal::MutableState> next_run_state_;
   std::unique_ptr<Transition> next_run_;
 };

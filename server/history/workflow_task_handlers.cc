@@ -99,6 +99,12 @@ void HistoryEngine::FailWorkflowTask(Transition& tr, api::v1::WorkflowTaskFailed
   a->set_cause(cause);
   *a->mutable_failure() = failure;
   a->set_identity(identity);
+  if (metrics_) {
+    tr.OnCommitted(
+        [m = metrics_, ns = ms.namespace_name(), c = api::v1::WorkflowTaskFailedCause_Name(cause)] {
+          m->WorkflowTaskFailed(ns, c);
+        });
+  }
   int attempt = wt->attempt() + 1;
   wt->Clear();
   wt->set_attempt(attempt);
@@ -242,7 +248,11 @@ void HistoryEngine::DispatchActivity(Transition& tr, internal::ActivityInfo& ai)
     timer.set_attempt(ai.attempt());
     tr.AddTimerTask(std::move(timer));
   }
-  if (metrics_) metrics_->ActivityAttempt(tr.ms().namespace_name(), ai.activity_type().name());
+  if (metrics_) {
+    tr.OnCommitted([m = metrics_, ns = tr.ms().namespace_name(), type = ai.activity_type().name()] {
+      m->ActivityAttempt(ns, type);
+    });
+  }
 }
 
 absl::Status HistoryEngine::ApplyCommands(Transition& tr,

@@ -22,8 +22,7 @@ struct TaskQueueId {
   std::string namespace_id;
   std::string name;
   internal::TaskKind kind = internal::TASK_KIND_UNSPECIFIED;
-
-  bool operator==(const TaskQueueId&) const = default;
+  std::string namespace_name;  // for metrics only; not part of the queue's identity
 };
 
 // A task handed to a poller. It must be settled with AckTask(): until then it is neither

@@ -36,8 +36,10 @@ MatchingEngine::Queue& MatchingEngine::GetQueue(const TaskQueueId& id) {
 
 void MatchingEngine::ReportBacklog(const TaskQueueId& id, const Queue& q) {
   if (metrics_) {
-    metrics_->SetBacklog(id.namespace_id, id.name, KindName(id.kind),
+    const std::string& ns = id.namespace_name.empty() ? id.namespace_id : id.namespace_name;
+    metrics_->SetBacklog(ns, id.name, KindName(id.kind),
                          static_cast<double>(q.backlog.size() + q.in_flight));
+    metrics_->SetPollers(ns, id.name, KindName(id.kind), static_cast<double>(q.waiters.size()));
   }
 }
 
@@ -58,7 +60,7 @@ absl::Status MatchingEngine::Recover() {
           parse_error = absl::DataLossError("corrupt task_queues record");
           return false;
         }
-        TaskQueueId id{*ns, *name, static_cast<internal::TaskKind>(*kind)};
+        TaskQueueId id{*ns, *name, static_cast<internal::TaskKind>(*kind), task.namespace_name()};
         Queue& q = GetQueue(id);
         q.backlog.emplace_back(*task_id, std::move(task));
         max_id = std::max(max_id, *task_id);
@@ -112,7 +114,10 @@ absl::Status MatchingEngine::AddTask(const TaskQueueId& queue, const internal::B
   {
     std::unique_lock<std::mutex> lock(mu_);
     if (shutdown_) return absl::UnavailableError("matching is shutting down");
-    if (TrySyncMatch(GetQueue(queue), task, lock)) return absl::OkStatus();
+    if (TrySyncMatch(GetQueue(queue), task, lock)) {
+      if (metrics_) metrics_->RecordDispatch(queue.namespace_name, KindName(queue.kind), true);
+      return absl::OkStatus();
+    }
   }
   if (!task.query_id().empty()) {
     // A query lives only as long as its caller waits: memory only, never the backlog's disk.
@@ -132,6 +137,7 @@ absl::Status MatchingEngine::AddTask(const TaskQueueId& queue, const internal::B
   Queue& q = GetQueue(queue);
   q.backlog.emplace_back(id, task);
   ReportBacklog(queue, q);
+  if (metrics_) metrics_->RecordDispatch(queue.namespace_name, KindName(queue.kind), false);
   WakeOnePoller(q);  // one that arrived while we wrote takes it from the backlog
   return absl::OkStatus();
 }
