@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/app/http_server.h"
+#include "server/app/runtime_metrics.h"
 #include "server/common/clock.h"
 #include "server/common/metrics.h"
 #include "server/common/proto_time.h"
@@ -151,7 +152,9 @@ absl::StatusOr<std::unique_ptr<WeftServer>> WeftServer::Start(const ServerConfig
         absl::StrCat("cannot listen for gRPC on ", config.grpc_address, " (is the port in use?)"));
   }
   s->grpc_host_ = config.grpc_address.substr(0, config.grpc_address.rfind(':'));
-  auto http = HttpServer::Start(config.http_address, s->metrics_->registry());
+  auto http = HttpServer::Start(
+      config.http_address,
+      {s->metrics_->registry(), std::make_shared<RuntimeMetrics>(s->store_.get())});
   if (!http.ok()) return http.status();
   s->http_ = std::move(*http);
   s->http_->SetReady(true);
