@@ -1,11 +1,14 @@
 // Integration tests: a real weft-server (in-process, real RocksDB in a temp directory, real
 // gRPC over loopback on a port the OS picked), driven through the public gRPC API the way a
 // worker SDK drives it.
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -530,6 +533,38 @@ TEST_F(ServerApiTest, QueryIsAnsweredByAWorkerWithoutChangingHistory) {
   // The stale query task left in the queue is dropped, not handed to the next poller.
   auto next = PollWorkflow(1);
   EXPECT_TRUE(next.task_token().empty());
+}
+
+TEST_F(ServerApiTest, ServesTheGrpcHealthService) {
+  // grpc.health.v1.Health/Check with an empty HealthCheckRequest (service ""): the answer
+  // is a HealthCheckResponse whose field 1 (status) is SERVING (1), encoded as 08 01.
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->grpc_port()),
+                                     grpc::InsecureChannelCredentials());
+  grpc::GenericStub generic(channel);
+  grpc::ByteBuffer request, response;
+  grpc::Slice empty("");
+  request = grpc::ByteBuffer(&empty, 1);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  grpc::Status status;
+  generic.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+                    [&](grpc::Status s) {
+                      std::lock_guard<std::mutex> lock(mu);
+                      status = s;
+                      done = true;
+                      cv.notify_all();
+                    });
+  std::unique_lock<std::mutex> lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return done; }));
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(response.Dump(&slices).ok());
+  std::string bytes;
+  for (const auto& sl : slices) bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+  EXPECT_EQ(bytes, std::string("\x08\x01", 2));
 }
 
 TEST_F(ServerApiTest, EmptyPollReturnsEmptyResponse) {
