@@ -72,6 +72,7 @@ class FakeWorkflowService final : public v1::WorkflowService::Service {
   WEFT_FAKE_METHOD(SignalWorkflowExecution)
   WEFT_FAKE_METHOD(RequestCancelWorkflowExecution)
   WEFT_FAKE_METHOD(TerminateWorkflowExecution)
+  WEFT_FAKE_METHOD(QueryWorkflow)
 #undef WEFT_FAKE_METHOD
 
  private:
@@ -404,6 +405,71 @@ TEST_F(CliAppTest, ResultNotFoundIsAnError) {
   EXPECT_EQ(run.exit_code, kExitError);
   EXPECT_EQ(run.err, "weft: workflow \"nope\" not found (NOT_FOUND)\n");
   EXPECT_EQ(service_.GetWorkflowExecutionHistory_requests().size(), 1u);
+}
+
+TEST_F(CliAppTest, ResultFollowsContinueAsNewToTheLastRun) {
+  service_.GetWorkflowExecutionHistory_handler = [](auto*, const auto& req, auto* r) {
+    v1::HistoryEvent e;
+    if (req.execution().run_id() == "run-1" || req.execution().run_id() == "run-2") {
+      e.set_event_type(v1::EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW);
+      e.mutable_workflow_execution_continued_as_new_event_attributes()->set_new_execution_run_id(
+          req.execution().run_id() == "run-1" ? "run-2" : "run-3");
+    } else {
+      e = CompletedEvent("5");
+    }
+    *r->mutable_history()->add_events() = e;
+    return grpc::Status::OK;
+  };
+  StartServer();
+  CliRun run = Run({"workflow", "result", "-w", "chain", "-r", "run-1"});
+  ASSERT_EQ(run.exit_code, kExitOk) << run.err;
+  EXPECT_EQ(run.out, "5\n");
+  auto requests = service_.GetWorkflowExecutionHistory_requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[1].execution().run_id(), "run-2");
+  EXPECT_EQ(requests[2].execution().run_id(), "run-3");
+  EXPECT_EQ(requests[2].execution().workflow_id(), "chain");
+}
+
+// ---- query ----
+
+TEST_F(CliAppTest, QuerySendsNameAndArgumentsAndPrintsTheAnswer) {
+  service_.QueryWorkflow_handler = [](auto*, const auto&, auto* r) {
+    auto* p = r->mutable_query_result()->add_payloads();
+    (*p->mutable_metadata())["encoding"] = "json/plain";
+    p->set_data("{\"count\":3}");
+    return grpc::Status::OK;
+  };
+  StartServer();
+  CliRun run = Run({"workflow", "query", "-w", "counter-1", "--name", "count", "--input", "[1,2]",
+                    "--input", "\"x\""});
+  ASSERT_EQ(run.exit_code, kExitOk) << run.err;
+  EXPECT_EQ(run.out, "{\"count\":3}\n");
+  auto requests = service_.QueryWorkflow_requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].namespace_(), "default");
+  EXPECT_EQ(requests[0].execution().workflow_id(), "counter-1");
+  EXPECT_EQ(requests[0].execution().run_id(), "");
+  EXPECT_EQ(requests[0].query().query_type(), "count");
+  ASSERT_EQ(requests[0].query().query_args().payloads_size(), 2);
+  EXPECT_EQ(requests[0].query().query_args().payloads(0).data(), "[1,2]");
+  EXPECT_EQ(requests[0].query().query_args().payloads(1).data(), "\"x\"");
+}
+
+TEST_F(CliAppTest, QueryFailureIsOneLineAndExitsThree) {
+  service_.QueryWorkflow_handler = [](auto*, const auto&, auto*) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "unknown query type 'x' (known: count)");
+  };
+  StartServer();
+  CliRun run = Run({"workflow", "query", "-w", "counter-1", "--name", "x"});
+  EXPECT_EQ(run.exit_code, kExitError);
+  EXPECT_THAT(run.err, HasSubstr("unknown query type 'x' (known: count)"));
+  EXPECT_EQ(run.out, "");
+
+  CliRun missing = Run({"workflow", "query", "-w", "counter-1"});
+  EXPECT_EQ(missing.exit_code, kExitError);
+  EXPECT_THAT(missing.err, HasSubstr("--name"));
 }
 
 // ---- describe, list, history ----

@@ -24,7 +24,7 @@ struct Command {
 // `weft namespace create|describe|list`.
 void AddNamespaceCommands(CLI::App& root, std::vector<Command>& commands);
 
-// `weft workflow start|result|describe|list|history|signal|cancel|terminate`.
+// `weft workflow start|result|describe|list|history|query|signal|cancel|terminate`.
 void AddWorkflowCommands(CLI::App& root, std::vector<Command>& commands);
 
 }  // namespace weft::cli

@@ -111,6 +111,12 @@ std::string EventSummary(const HistoryEvent& event) {
           .Add("run_timeout", DurationIfSet(a.workflow_run_timeout()))
           .Add("task_timeout", DurationIfSet(a.workflow_task_timeout()));
       if (a.attempt() > 1) p.Add("attempt", a.attempt());
+      p.Add("continued_from", a.continued_execution_run_id());
+      break;
+    }
+    case HistoryEvent::kWorkflowExecutionContinuedAsNewEventAttributes: {
+      const auto& a = event.workflow_execution_continued_as_new_event_attributes();
+      p.Add("new_run_id", a.new_execution_run_id()).AddPayloads("input", a.input());
       break;
     }
     case HistoryEvent::kWorkflowExecutionCompletedEventAttributes:

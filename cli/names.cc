@@ -43,6 +43,7 @@ const std::vector<std::pair<std::string, WorkflowExecutionStatus>>& StatusFlags(
       {"canceled", api::v1::WORKFLOW_EXECUTION_STATUS_CANCELED},
       {"terminated", api::v1::WORKFLOW_EXECUTION_STATUS_TERMINATED},
       {"timed-out", api::v1::WORKFLOW_EXECUTION_STATUS_TIMED_OUT},
+      {"continued-as-new", api::v1::WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW},
   };
   return *kFlags;
 }

@@ -10,14 +10,16 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 TEST(StatusNamesTest, FlagValuesMapToStatuses) {
-  EXPECT_THAT(StatusFlagValues(),
-              ElementsAre("running", "completed", "failed", "canceled", "terminated", "timed-out"));
+  EXPECT_THAT(StatusFlagValues(), ElementsAre("running", "completed", "failed", "canceled",
+                                              "terminated", "timed-out", "continued-as-new"));
   EXPECT_EQ(*ParseStatusFlag("running"), api::v1::WORKFLOW_EXECUTION_STATUS_RUNNING);
   EXPECT_EQ(*ParseStatusFlag("completed"), api::v1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
   EXPECT_EQ(*ParseStatusFlag("failed"), api::v1::WORKFLOW_EXECUTION_STATUS_FAILED);
   EXPECT_EQ(*ParseStatusFlag("canceled"), api::v1::WORKFLOW_EXECUTION_STATUS_CANCELED);
   EXPECT_EQ(*ParseStatusFlag("terminated"), api::v1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
   EXPECT_EQ(*ParseStatusFlag("timed-out"), api::v1::WORKFLOW_EXECUTION_STATUS_TIMED_OUT);
+  EXPECT_EQ(*ParseStatusFlag("continued-as-new"),
+            api::v1::WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW);
 }
 
 TEST(StatusNamesTest, UnknownFlagListsChoices) {
@@ -36,8 +38,10 @@ TEST(StatusNamesTest, DisplayNames) {
   EXPECT_EQ(StatusDisplayName(api::v1::WORKFLOW_EXECUTION_STATUS_TERMINATED), "Terminated");
   EXPECT_EQ(StatusDisplayName(api::v1::WORKFLOW_EXECUTION_STATUS_TIMED_OUT), "TimedOut");
   EXPECT_EQ(StatusDisplayName(api::v1::WORKFLOW_EXECUTION_STATUS_UNSPECIFIED), "Unspecified");
-  // 6 is a gap in the enum (Temporal's ContinuedAsNew).
-  EXPECT_EQ(StatusDisplayName(static_cast<api::v1::WorkflowExecutionStatus>(6)), "Unknown(6)");
+  EXPECT_EQ(StatusDisplayName(api::v1::WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW),
+            "ContinuedAsNew");
+  // A value this binary does not know (added to the proto later).
+  EXPECT_EQ(StatusDisplayName(static_cast<api::v1::WorkflowExecutionStatus>(42)), "Unknown(42)");
 }
 
 TEST(IdReusePolicyTest, FlagValues) {

@@ -48,7 +48,7 @@ absl::StatusOr<std::string> ProtoToJson(const google::protobuf::Message& message
 
 std::string FormatWorkflowDescription(const api::v1::DescribeWorkflowExecutionResponse& r) {
   const api::v1::WorkflowExecutionInfo& info = r.workflow_execution_info();
-  std::string out = KeyValueLines({
+  std::vector<std::pair<std::string, std::string>> rows = {
       {"Workflow ID", info.execution().workflow_id()},
       {"Run ID", info.execution().run_id()},
       {"Type", info.type().name()},
@@ -57,7 +57,15 @@ std::string FormatWorkflowDescription(const api::v1::DescribeWorkflowExecutionRe
       {"Start time", FormatTimestamp(info.start_time())},
       {"Close time", FormatTimestamp(info.close_time())},
       {"History length", absl::StrCat(info.history_length())},
-  });
+  };
+  // The continue-as-new chain, when this run is part of one.
+  if (!info.continued_from_run_id().empty()) {
+    rows.emplace_back("Continued from", info.continued_from_run_id());
+  }
+  if (!info.continued_as_run_id().empty()) {
+    rows.emplace_back("Continued as", info.continued_as_run_id());
+  }
+  std::string out = KeyValueLines(rows);
   absl::StrAppend(&out, "Pending activities: ", r.pending_activities_size(), "\n");
   for (const api::v1::PendingActivityInfo& a : r.pending_activities()) {
     std::string attempts = absl::StrCat(a.attempt());

@@ -1,5 +1,5 @@
-// `weft workflow ...`: start workflows, wait for their results, inspect, signal, cancel and
-// terminate them.
+// `weft workflow ...`: start workflows, wait for their results, inspect, query, signal,
+// cancel and terminate them.
 #include <algorithm>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -123,8 +123,21 @@ int RunResult(const ResultArgs& args, CommandEnv& env) {
     if (!d.ok()) return env.Fail(d.status());
     timeout = *d;
   }
-  auto close_event =
-      WaitForCloseEvent(env.client(), env.options().ns, args.execution.ToProto(), timeout);
+  const absl::Time give_up =
+      timeout == absl::InfiniteDuration() ? absl::InfiniteFuture() : absl::Now() + timeout;
+  api::v1::WorkflowExecution execution = args.execution.ToProto();
+  auto close_event = WaitForCloseEvent(env.client(), env.options().ns, execution, timeout);
+  // A run that continued as new hands its result to the next run: follow the chain.
+  while (close_event.ok() && close_event->has_value() &&
+         (**close_event).event_type() == api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW) {
+    execution.set_run_id((**close_event)
+                             .workflow_execution_continued_as_new_event_attributes()
+                             .new_execution_run_id());
+    const absl::Duration remaining = give_up == absl::InfiniteFuture()
+                                         ? absl::InfiniteDuration()
+                                         : std::max(give_up - absl::Now(), absl::ZeroDuration());
+    close_event = WaitForCloseEvent(env.client(), env.options().ns, execution, remaining);
+  }
   if (!close_event.ok()) return env.Fail(close_event.status());
   if (!close_event->has_value()) {
     env.err() << "weft: workflow \"" << args.execution.workflow_id << "\" did not close within "
@@ -207,6 +220,33 @@ int RunHistory(const ExecutionArgs& args, CommandEnv& env) {
     request.set_next_page_token(page->next_page_token());
   } while (!request.next_page_token().empty());
   if (env.json()) return env.PrintJson(all);
+  return kExitOk;
+}
+
+// ---- query ----
+
+struct QueryArgs {
+  ExecutionArgs execution;
+  std::string name;
+  std::vector<std::string> inputs;
+  std::string timeout = "10s";
+};
+
+int RunQuery(const QueryArgs& args, CommandEnv& env) {
+  absl::StatusOr<absl::Duration> timeout = ParseDurationFlag("--timeout", args.timeout);
+  if (!timeout.ok()) return env.Fail(timeout.status());
+  api::v1::QueryWorkflowRequest request;
+  request.set_namespace_(env.options().ns);
+  *request.mutable_execution() = args.execution.ToProto();
+  request.mutable_query()->set_query_type(args.name);
+  absl::StatusOr<api::v1::Payloads> input = JsonToPayloads(args.inputs, "--input");
+  if (!input.ok()) return env.Fail(input.status());
+  if (input->payloads_size() > 0)
+    *request.mutable_query()->mutable_query_args() = *std::move(input);
+  auto response = env.client().Call(&Stub::QueryWorkflow, request, *timeout);
+  if (!response.ok()) return env.Fail(response.status());
+  // The answer is JSON in both output modes.
+  env.out() << PayloadsToJson(response->query_result()) << "\n";
   return kExitOk;
 }
 
@@ -332,6 +372,18 @@ void AddWorkflowCommands(CLI::App& root, std::vector<Command>& commands) {
     CLI::App* cmd = wf->add_subcommand("history", "Print a run's events, one per line");
     AddExecutionOptions(cmd, *args);
     commands.push_back({cmd, [args](CommandEnv& env) { return RunHistory(*args, env); }});
+  }
+  {
+    auto args = std::make_shared<QueryArgs>();
+    CLI::App* cmd = wf->add_subcommand(
+        "query", "Ask a workflow a question answered by its query handler; prints the JSON answer");
+    AddExecutionOptions(cmd, args->execution);
+    cmd->add_option("--name", args->name, "Query type, e.g. count")->required();
+    AddJsonOption(cmd, "-i,--input", args->inputs,
+                  "One query argument as JSON text; repeat for more");
+    cmd->add_option("--timeout", args->timeout, "How long to wait for a worker's answer")
+        ->capture_default_str();
+    commands.push_back({cmd, [args](CommandEnv& env) { return RunQuery(*args, env); }});
   }
   {
     auto args = std::make_shared<SignalArgs>();

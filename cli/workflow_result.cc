@@ -30,6 +30,7 @@ bool IsCloseEvent(const HistoryEvent& event) {
     case api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT:
     case api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED:
     case api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED:
+    case api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
       return true;
     default:
       return false;
@@ -77,6 +78,12 @@ CloseOutcome DescribeCloseEvent(const HistoryEvent& event, absl::string_view wor
       }
       return NotCompleted(workflow_id, what);
     }
+    case api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
+      return NotCompleted(
+          workflow_id,
+          absl::StrCat(
+              "continued as new as run ",
+              event.workflow_execution_continued_as_new_event_attributes().new_execution_run_id()));
     default:
       return CloseOutcome{
           kExitError, "",

@@ -29,7 +29,7 @@ struct CloseOutcome {
   std::string stderr_text;  // one line saying how and why it closed otherwise
 };
 
-// True for the five event types that close a run.
+// True for the six event types that close a run (continued-as-new included).
 bool IsCloseEvent(const api::v1::HistoryEvent& event);
 
 // The outcome for `close_event` of workflow `workflow_id`. A completed run prints its result
