@@ -44,22 +44,11 @@ absl::StatusOr<api::v1::PollActivityTaskQueueResponse> HistoryEngine::RecordActi
   *ai.mutable_started_time() = ToProto(tr.now());
   ai.set_started_identity(identity);
   ai.clear_last_heartbeat_time();
-  internal::TimerTask stc;
-  stc.set_type(internal::TIMER_TASK_TYPE_ACTIVITY_TIMEOUT);
-  stc.set_timeout_type(api::v1::TIMEOUT_TYPE_START_TO_CLOSE);
-  *stc.mutable_fire_time() = ToProto(tr.now() + FromProto(ai.start_to_close_timeout()));
-  stc.set_event_id(ai.scheduled_event_id());
-  stc.set_attempt(ai.attempt());
-  tr.AddTimerTask(std::move(stc));
+  AddActivityTimeout(tr, ai, api::v1::TIMEOUT_TYPE_START_TO_CLOSE,
+                     tr.now() + FromProto(ai.start_to_close_timeout()));
   absl::Duration hb = FromProto(ai.heartbeat_timeout());
   if (hb > absl::ZeroDuration()) {
-    internal::TimerTask t;
-    t.set_type(internal::TIMER_TASK_TYPE_ACTIVITY_TIMEOUT);
-    t.set_timeout_type(api::v1::TIMEOUT_TYPE_HEARTBEAT);
-    *t.mutable_fire_time() = ToProto(tr.now() + hb);
-    t.set_event_id(ai.scheduled_event_id());
-    t.set_attempt(ai.attempt());
-    tr.AddTimerTask(std::move(t));
+    AddActivityTimeout(tr, ai, api::v1::TIMEOUT_TYPE_HEARTBEAT, tr.now() + hb);
   }
   api::v1::PollActivityTaskQueueResponse resp;
   internal::TaskToken token;
@@ -87,6 +76,28 @@ absl::StatusOr<api::v1::PollActivityTaskQueueResponse> HistoryEngine::RecordActi
   if (ai.has_heartbeat_details()) *resp.mutable_heartbeat_details() = ai.heartbeat_details();
   if (auto s = CommitAndInstall(*l, tr); !s.ok()) return s;
   return resp;
+}
+
+void HistoryEngine::AddActivityTimeout(Transition& tr, const internal::ActivityInfo& ai,
+                                       api::v1::TimeoutType type, absl::Time fire) {
+  internal::TimerTask t;
+  t.set_type(internal::TIMER_TASK_TYPE_ACTIVITY_TIMEOUT);
+  t.set_timeout_type(type);
+  *t.mutable_fire_time() = ToProto(fire);
+  t.set_event_id(ai.scheduled_event_id());
+  // Schedule-to-close spans every attempt; the others guard one attempt.
+  if (type != api::v1::TIMEOUT_TYPE_SCHEDULE_TO_CLOSE) t.set_attempt(ai.attempt());
+  tr.AddTimerTask(std::move(t));
+}
+
+int64_t HistoryEngine::AppendActivityStarted(Transition& tr, const internal::ActivityInfo& ai) {
+  auto* s = tr.AppendExternal(api::v1::EVENT_TYPE_ACTIVITY_TASK_STARTED);
+  auto* sa = s->mutable_activity_task_started_event_attributes();
+  sa->set_scheduled_event_id(ai.scheduled_event_id());
+  sa->set_identity(ai.started_identity());
+  sa->set_attempt(ai.attempt());
+  if (ai.has_last_failure()) *sa->mutable_last_failure() = ai.last_failure();
+  return s->event_id();  // 0 while buffered: linked when flushed
 }
 
 void HistoryEngine::FailActivityAttempt(Transition& tr, internal::ActivityInfo& ai,
@@ -131,16 +142,7 @@ void HistoryEngine::FailActivityAttempt(Transition& tr, internal::ActivityInfo& 
     return;
   }
   int64_t scheduled = ai.scheduled_event_id();
-  int64_t started_id = 0;
-  if (ai.started()) {
-    auto* s = tr.AppendExternal(api::v1::EVENT_TYPE_ACTIVITY_TASK_STARTED);
-    auto* sa = s->mutable_activity_task_started_event_attributes();
-    sa->set_scheduled_event_id(scheduled);
-    sa->set_identity(ai.started_identity());
-    sa->set_attempt(ai.attempt());
-    if (ai.has_last_failure()) *sa->mutable_last_failure() = ai.last_failure();
-    started_id = s->event_id();
-  }
+  int64_t started_id = ai.started() ? AppendActivityStarted(tr, ai) : 0;
   if (timeout_type != api::v1::TIMEOUT_TYPE_UNSPECIFIED) {
     auto* e = tr.AppendExternal(api::v1::EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT);
     auto* ea = e->mutable_activity_task_timed_out_event_attributes();
@@ -208,13 +210,7 @@ absl::Status HistoryEngine::RespondActivityTaskCompleted(
   internal::ActivityInfo& ai = la->ai();
   Transition tr(*la->locked.shard, ms, clock_->Now());
   int64_t scheduled = ai.scheduled_event_id();
-  auto* s = tr.AppendExternal(api::v1::EVENT_TYPE_ACTIVITY_TASK_STARTED);
-  auto* sa = s->mutable_activity_task_started_event_attributes();
-  sa->set_scheduled_event_id(scheduled);
-  sa->set_identity(ai.started_identity());
-  sa->set_attempt(ai.attempt());
-  if (ai.has_last_failure()) *sa->mutable_last_failure() = ai.last_failure();
-  int64_t started_id = s->event_id();
+  int64_t started_id = AppendActivityStarted(tr, ai);
   auto* e = tr.AppendExternal(api::v1::EVENT_TYPE_ACTIVITY_TASK_COMPLETED);
   auto* ea = e->mutable_activity_task_completed_event_attributes();
   *ea->mutable_result() = req.result();
@@ -247,12 +243,7 @@ absl::Status HistoryEngine::RespondActivityTaskCanceled(
   internal::ActivityInfo& ai = la->ai();
   Transition tr(*la->locked.shard, ms, clock_->Now());
   int64_t scheduled = ai.scheduled_event_id();
-  auto* s = tr.AppendExternal(api::v1::EVENT_TYPE_ACTIVITY_TASK_STARTED);
-  auto* sa = s->mutable_activity_task_started_event_attributes();
-  sa->set_scheduled_event_id(scheduled);
-  sa->set_identity(ai.started_identity());
-  sa->set_attempt(ai.attempt());
-  int64_t started_id = s->event_id();
+  int64_t started_id = AppendActivityStarted(tr, ai);
   int64_t cancel_requested_id = ai.cancel_requested_event_id();
   auto* e = tr.AppendExternal(api::v1::EVENT_TYPE_ACTIVITY_TASK_CANCELED);
   auto* ea = e->mutable_activity_task_canceled_event_attributes();

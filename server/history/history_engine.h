@@ -150,6 +150,10 @@ class HistoryEngine : public HistoryClient {
                            const api::v1::Failure& failure, api::v1::TimeoutType timeout_type,
                            const std::string& identity);
   void DispatchActivity(Transition& tr, internal::ActivityInfo& ai);
+  void AddActivityTimeout(Transition& tr, const internal::ActivityInfo& ai,
+                          api::v1::TimeoutType type, absl::Time fire);
+  // Appends the ActivityTaskStarted event that precedes an activity's outcome; its id.
+  int64_t AppendActivityStarted(Transition& tr, const internal::ActivityInfo& ai);
   absl::Status ApplyCommands(Transition& tr,
                              const api::v1::RespondWorkflowTaskCompletedRequest& req,
                              int64_t completed_event_id, bool* closed);

@@ -240,13 +240,7 @@ void HistoryEngine::DispatchActivity(Transition& tr, internal::ActivityInfo& ai)
   tr.AddTransferTask(std::move(t));
   absl::Duration s2s = FromProto(ai.schedule_to_start_timeout());
   if (s2s > absl::ZeroDuration()) {
-    internal::TimerTask timer;
-    timer.set_type(internal::TIMER_TASK_TYPE_ACTIVITY_TIMEOUT);
-    timer.set_timeout_type(api::v1::TIMEOUT_TYPE_SCHEDULE_TO_START);
-    *timer.mutable_fire_time() = ToProto(tr.now() + s2s);
-    timer.set_event_id(ai.scheduled_event_id());
-    timer.set_attempt(ai.attempt());
-    tr.AddTimerTask(std::move(timer));
+    AddActivityTimeout(tr, ai, api::v1::TIMEOUT_TYPE_SCHEDULE_TO_START, tr.now() + s2s);
   }
   if (metrics_) {
     tr.OnCommitted([m = metrics_, ns = tr.ms().namespace_name(), type = ai.activity_type().name()] {
@@ -297,12 +291,7 @@ absl::Status HistoryEngine::ApplyCommands(Transition& tr,
         ai.set_attempt(1);
         *ai.mutable_first_scheduled_time() = ToProto(tr.now());
         if (s2c > absl::ZeroDuration()) {
-          internal::TimerTask t;
-          t.set_type(internal::TIMER_TASK_TYPE_ACTIVITY_TIMEOUT);
-          t.set_timeout_type(api::v1::TIMEOUT_TYPE_SCHEDULE_TO_CLOSE);
-          *t.mutable_fire_time() = ToProto(tr.now() + s2c);
-          t.set_event_id(e->event_id());
-          tr.AddTimerTask(std::move(t));
+          AddActivityTimeout(tr, ai, api::v1::TIMEOUT_TYPE_SCHEDULE_TO_CLOSE, tr.now() + s2c);
         }
         DispatchActivity(tr, ai);
         break;
