@@ -20,8 +20,10 @@
 #include "server/app/weft_server.h"
 #include "server/frontend/auth/testing/test_keys.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_certs.h"
 #include "weft/api/v1/admin_service.grpc.pb.h"
 #include "weft/api/v1/workflow_service.grpc.pb.h"
+#include "weft/client.h"
 
 namespace weft {
 namespace {
@@ -306,6 +308,72 @@ TEST_F(AuthTest, AuditLogHasWritesAndDenialsButNoSecrets) {
   EXPECT_EQ(log.find(secret.substr(22)), std::string::npos);
   EXPECT_EQ(log.find("notarealsecret"), std::string::npos);
   EXPECT_EQ(log.find(writer.substr(writer.rfind('.') + 1)), std::string::npos);
+}
+
+TEST_F(AuthTest, TheSdkSendsItsTokenAndBacksOffWhenRateLimited) {
+  cfg_.rate_limit_caller_rps = 2;
+  Start();
+  auto client = Client::Connect({.address = "127.0.0.1:" + std::to_string(server_->grpc_port()),
+                                 .token = Token({"default:writer"})});
+  ASSERT_TRUE(client.ok()) << client.status();
+  // Twice the rate: the later starts are refused once and then retried after the hint.
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 4; ++i) {
+    auto run = (*client)->StartWorkflow("T", {.id = "sdk-" + std::to_string(i), .task_queue = "q"});
+    ASSERT_TRUE(run.ok()) << run.status();
+  }
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(400));
+
+  auto anonymous =
+      Client::Connect({.address = "127.0.0.1:" + std::to_string(server_->grpc_port())});
+  ASSERT_TRUE(anonymous.ok());
+  auto denied = (*anonymous)->StartWorkflow("T", {.id = "sdk-x", .task_queue = "q"});
+  EXPECT_EQ(denied.status().code(), absl::StatusCode::kUnauthenticated) << denied.status();
+}
+
+TEST_F(AuthTest, MutualTlsAuthenticatesClientCertificates) {
+  weft::testing::TempDir certs_dir;
+  auto certs = weft::testing::MakeTestCerts(certs_dir.path(), "worker-1");
+  cfg_.tls_cert = certs.server_cert;
+  cfg_.tls_key = certs.server_key;
+  cfg_.tls_client_ca = certs.ca;
+  auto s = app::WeftServer::Start(cfg_);
+  ASSERT_TRUE(s.ok()) << s.status();
+  server_ = std::move(*s);
+  const std::string address = "127.0.0.1:" + std::to_string(server_->grpc_port());
+
+  // Plaintext, and TLS without a client certificate, do not get in.
+  auto plain = Client::Connect({.address = address, .token = AdminToken()});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE((*plain)->Describe("x").ok());
+  auto no_cert = Client::Connect({.address = address, .token = AdminToken(), .tls_ca = certs.ca});
+  ASSERT_TRUE(no_cert.ok());
+  EXPECT_EQ((*no_cert)->Describe("x").status().code(), absl::StatusCode::kUnavailable);
+
+  // The certificate alone authenticates as cert:worker-1, which has no roles yet.
+  auto by_cert = Client::Connect({.address = address,
+                                  .tls_ca = certs.ca,
+                                  .tls_cert = certs.client_cert,
+                                  .tls_key = certs.client_key});
+  ASSERT_TRUE(by_cert.ok());
+  auto denied = (*by_cert)->StartWorkflow("T", {.id = "m1", .task_queue = "q"});
+  EXPECT_EQ(denied.status().code(), absl::StatusCode::kPermissionDenied) << denied.status();
+  EXPECT_NE(denied.status().message().find("cert:worker-1"), std::string::npos);
+
+  // An admin (token over the same mTLS connection) grants it a role.
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = ReadAll(certs.ca);
+  ssl.pem_cert_chain = ReadAll(certs.client_cert);
+  ssl.pem_private_key = ReadAll(certs.client_key);
+  auto admin_stub = AdminService::NewStub(grpc::CreateChannel(address, grpc::SslCredentials(ssl)));
+  GrantRoleRequest g;
+  g.set_subject("cert:worker-1");
+  g.set_role("default:writer");
+  GrantRoleResponse gr;
+  grpc::Status granted = admin_stub->GrantRole(Ctx(Bearer(AdminToken())).get(), g, &gr);
+  ASSERT_TRUE(granted.ok()) << granted.error_message();
+  auto run = (*by_cert)->StartWorkflow("T", {.id = "m2", .task_queue = "q"});
+  EXPECT_TRUE(run.ok()) << run.status();
 }
 
 // ---- the matrix: every RPC × every role × every kind of credential ----

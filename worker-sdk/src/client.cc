@@ -1,9 +1,15 @@
 #include "weft/client.h"
 
+#include <grpcpp/support/client_interceptor.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "call_retry.h"
 #include "proto_time.h"
 #include "uuid.h"
 
@@ -20,6 +26,77 @@ void SetDuration(std::chrono::milliseconds d, google::protobuf::Duration* out) {
   if (d.count() > 0) *out = detail::ToProtoDuration(d);
 }
 
+std::string EnvOr(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr ? std::string(v) : std::string();
+}
+
+absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat("Client: cannot read ", what, " ", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentials(
+    const ClientOptions& options) {
+  if (options.tls_ca.empty() && options.tls_cert.empty() && options.tls_key.empty()) {
+    return grpc::InsecureChannelCredentials();
+  }
+  if (options.tls_cert.empty() != options.tls_key.empty()) {
+    return absl::InvalidArgumentError("Client: tls_cert and tls_key go together");
+  }
+  grpc::SslCredentialsOptions ssl;
+  if (!options.tls_ca.empty()) {
+    auto ca = ReadPem(options.tls_ca, "tls_ca");
+    if (!ca.ok()) return ca.status();
+    ssl.pem_root_certs = *ca;
+  }
+  if (!options.tls_cert.empty()) {
+    auto cert = ReadPem(options.tls_cert, "tls_cert");
+    if (!cert.ok()) return cert.status();
+    auto key = ReadPem(options.tls_key, "tls_key");
+    if (!key.ok()) return key.status();
+    ssl.pem_cert_chain = *cert;
+    ssl.pem_private_key = *key;
+  }
+  return grpc::SslCredentials(ssl);
+}
+
+// Adds one metadata entry to every outgoing call.
+class MetadataInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  MetadataInterceptor(const std::string* key, const std::string* value)
+      : key_(key), value_(value) {}
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
+      methods->GetSendInitialMetadata()->insert({*key_, *value_});
+    }
+    methods->Proceed();
+  }
+
+ private:
+  const std::string* const key_;  // owned by the factory, which outlives the channel's calls
+  const std::string* const value_;
+};
+
+class MetadataInterceptorFactory final
+    : public grpc::experimental::ClientInterceptorFactoryInterface {
+ public:
+  MetadataInterceptorFactory(std::string key, std::string value)
+      : key_(std::move(key)), value_(std::move(value)) {}
+  grpc::experimental::Interceptor* CreateClientInterceptor(
+      grpc::experimental::ClientRpcInfo*) override {
+    return new MetadataInterceptor(&key_, &value_);
+  }
+
+ private:
+  const std::string key_;
+  const std::string value_;
+};
+
 }  // namespace
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {
@@ -31,6 +108,13 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
 absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
   if (options.address.empty()) return absl::InvalidArgumentError("Client: empty address");
   if (options.ns.empty()) return absl::InvalidArgumentError("Client: empty namespace");
+  if (options.token.empty()) options.token = EnvOr("WEFT_TOKEN");
+  if (options.api_key.empty()) options.api_key = EnvOr("WEFT_API_KEY");
+  if (!options.token.empty() && !options.api_key.empty()) {
+    return absl::InvalidArgumentError("Client: set token or api_key, not both");
+  }
+  auto creds = ChannelCredentials(options);
+  if (!creds.ok()) return creds.status();
   grpc::ChannelArguments args;
   // Long polls are idle for up to 60 s: keep the connection alive through proxies.
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
@@ -40,8 +124,18 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-  auto channel =
-      grpc::CreateCustomChannel(options.address, grpc::InsecureChannelCredentials(), args);
+  // Credentials ride in metadata added by an interceptor, so every call (the Worker's polls
+  // too) carries them; call credentials proper would need TLS, which is optional here.
+  std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> interceptors;
+  if (!options.token.empty()) {
+    interceptors.push_back(
+        std::make_unique<MetadataInterceptorFactory>("authorization", "Bearer " + options.token));
+  } else if (!options.api_key.empty()) {
+    interceptors.push_back(
+        std::make_unique<MetadataInterceptorFactory>("x-weft-api-key", options.api_key));
+  }
+  auto channel = grpc::experimental::CreateCustomChannelWithInterceptors(
+      options.address, *creds, args, std::move(interceptors));
   std::shared_ptr<api::v1::WorkflowService::StubInterface> stub =
       api::v1::WorkflowService::NewStub(channel);
   return std::make_unique<Client>(std::move(stub), std::move(options));
@@ -83,8 +177,8 @@ absl::StatusOr<WorkflowRun> Client::StartWorkflowPayloads(std::string_view workf
   api::v1::StartWorkflowExecutionRequest req =
       BuildStartRequest(workflow_type, options, std::move(input));
   api::v1::StartWorkflowExecutionResponse resp;
-  grpc::ClientContext ctx;
-  absl::Status status = FromGrpcStatus(stub_->StartWorkflowExecution(&ctx, req, &resp));
+  absl::Status status = FromGrpcStatus(detail::CallWithRateLimitRetry(
+      [&](grpc::ClientContext* ctx) { return stub_->StartWorkflowExecution(ctx, req, &resp); }));
   if (!status.ok()) return status;
   return WorkflowRun{req.workflow_id(), resp.run_id()};
 }
@@ -100,8 +194,8 @@ absl::Status Client::SignalPayloads(std::string_view workflow_id, std::string_vi
   req.set_identity(options_.identity);
   req.set_request_id(detail::RandomUuid());
   api::v1::SignalWorkflowExecutionResponse resp;
-  grpc::ClientContext ctx;
-  return FromGrpcStatus(stub_->SignalWorkflowExecution(&ctx, req, &resp));
+  return FromGrpcStatus(detail::CallWithRateLimitRetry(
+      [&](grpc::ClientContext* ctx) { return stub_->SignalWorkflowExecution(ctx, req, &resp); }));
 }
 
 absl::StatusOr<WorkflowRun> Client::SignalWithStartPayloads(std::string_view workflow_type,
@@ -118,8 +212,10 @@ absl::StatusOr<WorkflowRun> Client::SignalWithStartPayloads(std::string_view wor
   req.set_signal_name(std::string(signal_name));
   *req.mutable_signal_input() = std::move(signal_input);
   api::v1::SignalWithStartWorkflowExecutionResponse resp;
-  grpc::ClientContext ctx;
-  absl::Status status = FromGrpcStatus(stub_->SignalWithStartWorkflowExecution(&ctx, req, &resp));
+  absl::Status status =
+      FromGrpcStatus(detail::CallWithRateLimitRetry([&](grpc::ClientContext* ctx) {
+        return stub_->SignalWithStartWorkflowExecution(ctx, req, &resp);
+      }));
   if (!status.ok()) return status;
   return WorkflowRun{options.id, resp.run_id()};
 }
@@ -134,8 +230,9 @@ absl::Status Client::Cancel(std::string_view workflow_id, std::string_view run_i
   req.set_request_id(detail::RandomUuid());
   req.set_reason(std::string(reason));
   api::v1::RequestCancelWorkflowExecutionResponse resp;
-  grpc::ClientContext ctx;
-  return FromGrpcStatus(stub_->RequestCancelWorkflowExecution(&ctx, req, &resp));
+  return FromGrpcStatus(detail::CallWithRateLimitRetry([&](grpc::ClientContext* ctx) {
+    return stub_->RequestCancelWorkflowExecution(ctx, req, &resp);
+  }));
 }
 
 absl::Status Client::Terminate(std::string_view workflow_id, std::string_view run_id,
@@ -147,8 +244,9 @@ absl::Status Client::Terminate(std::string_view workflow_id, std::string_view ru
   req.set_reason(std::string(reason));
   req.set_identity(options_.identity);
   api::v1::TerminateWorkflowExecutionResponse resp;
-  grpc::ClientContext ctx;
-  return FromGrpcStatus(stub_->TerminateWorkflowExecution(&ctx, req, &resp));
+  return FromGrpcStatus(detail::CallWithRateLimitRetry([&](grpc::ClientContext* ctx) {
+    return stub_->TerminateWorkflowExecution(ctx, req, &resp);
+  }));
 }
 
 absl::StatusOr<api::v1::DescribeWorkflowExecutionResponse> Client::Describe(
@@ -158,8 +256,8 @@ absl::StatusOr<api::v1::DescribeWorkflowExecutionResponse> Client::Describe(
   req.mutable_execution()->set_workflow_id(std::string(workflow_id));
   req.mutable_execution()->set_run_id(std::string(run_id));
   api::v1::DescribeWorkflowExecutionResponse resp;
-  grpc::ClientContext ctx;
-  absl::Status status = FromGrpcStatus(stub_->DescribeWorkflowExecution(&ctx, req, &resp));
+  absl::Status status = FromGrpcStatus(detail::CallWithRateLimitRetry(
+      [&](grpc::ClientContext* ctx) { return stub_->DescribeWorkflowExecution(ctx, req, &resp); }));
   if (!status.ok()) return status;
   return resp;
 }
@@ -198,8 +296,12 @@ absl::StatusOr<api::v1::HistoryEvent> Client::GetResultEvent(std::string_view wo
     }
     // Our own slice deadline (or the server's) passed: poll again until `deadline`.
     if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) continue;
-    if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
-      auto wait = std::min<Clock::duration>(backoff, deadline - Clock::now());
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+        status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      Clock::duration hint =
+          absl::ToChronoMilliseconds(detail::RetryAfter(ctx, absl::ZeroDuration()));
+      auto wait = std::min<Clock::duration>(std::max<Clock::duration>(backoff, hint),
+                                            deadline - Clock::now());
       if (wait > Clock::duration::zero()) std::this_thread::sleep_for(wait);
       backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
       continue;

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "call_retry.h"
 #include "proto_time.h"
 #include "replayer.h"
 #include "weft/errors.h"
@@ -179,8 +180,12 @@ bool Worker::Poll(const char* what, const Request& request, Response* response, 
       Log(absl::StrCat(what, " failed (", status.error_code(), ": ", status.error_message(),
                        "); retrying with backoff up to ", absl::FormatDuration(kMaxBackoff)));
     }
+    // A rate-limited poll waits as long as the server asks, at least.
+    absl::Duration wait = status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED
+                              ? std::max(backoff, detail::RetryAfter(ctx, backoff))
+                              : backoff;
     absl::MutexLock lock(&mu_);
-    mu_.AwaitWithTimeout(absl::Condition(&stopping_), backoff);
+    mu_.AwaitWithTimeout(absl::Condition(&stopping_), wait);
     if (stopping_) return false;
     backoff = std::min(backoff * 2, kMaxBackoff);
   }
@@ -195,11 +200,12 @@ void Worker::Respond(const char* what, Call call) {
     grpc::Status status = call(&ctx);
     if (status.ok()) return;
     if (status.error_code() == grpc::StatusCode::NOT_FOUND) return;  // task no longer current
-    if (status.error_code() != grpc::StatusCode::UNAVAILABLE || attempt >= 5) {
+    const bool limited = status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED;
+    if ((status.error_code() != grpc::StatusCode::UNAVAILABLE && !limited) || attempt >= 5) {
       Log(absl::StrCat(what, " failed (", status.error_code(), ": ", status.error_message(), ")"));
       return;
     }
-    absl::SleepFor(backoff);
+    absl::SleepFor(limited ? std::max(backoff, detail::RetryAfter(ctx, backoff)) : backoff);
     backoff = std::min(backoff * 2, kMaxBackoff);
   }
 }

@@ -7,7 +7,10 @@
 //       (*client)->GetResult<std::string>(run->workflow_id, run->run_id, std::chrono::seconds(30));
 //
 // Every call returns absl::Status: gRPC errors keep their code and message, so UNAVAILABLE
-// means "retry later", NOT_FOUND "no such workflow", ALREADY_EXISTS "id in use", etc.
+// means "retry later", NOT_FOUND "no such workflow", ALREADY_EXISTS "id in use",
+// UNAUTHENTICATED / PERMISSION_DENIED "check the credentials and roles", etc. Calls the server
+// refuses for a rate limit (RESOURCE_EXHAUSTED) are retried after the server's hint, for up
+// to 30 s, before that status is returned.
 //
 // Thread safety: all methods are thread-safe; one Client is meant to be shared (by Workers
 // too). The Client must outlive the Workers built on it.
@@ -35,6 +38,15 @@ struct ClientOptions {
   std::string address = "127.0.0.1:7233";
   std::string ns = "default";
   std::string identity;  // empty: "<pid>@<hostname>"
+  // Credentials, sent with every call: a JWT (empty: $WEFT_TOKEN) or an API key (empty:
+  // $WEFT_API_KEY); at most one of them.
+  std::string token;
+  std::string api_key;
+  // TLS: set any of these PEM file paths to connect over TLS. tls_ca is the CA to trust
+  // (empty: the system's roots); tls_cert and tls_key are a client certificate for mTLS.
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 struct StartWorkflowOptions {
