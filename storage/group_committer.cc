@@ -19,19 +19,22 @@ GroupCommitter::~GroupCommitter() {
   writer_.join();
 }
 
-absl::Status GroupCommitter::Commit(Batch batch) {
+absl::Status GroupCommitter::Commit(Batch batch, CommitOptions options) {
   if (batch.empty()) return absl::OkStatus();
-  Pending p{std::move(batch)};
+  Pending p;
+  p.batch = std::move(batch);
+  p.options = std::move(options);
   std::unique_lock<std::mutex> lock(mu_);
   if (stopping_) return absl::UnavailableError("storage is shutting down");
   queue_.push_back(&p);
   work_cv_.notify_one();
-  done_cv_.wait(lock, [&] { return p.done; });
+  p.cv.wait(lock, [&] { return p.done; });
   return p.status;
 }
 
 void GroupCommitter::Run() {
   std::vector<Pending*> group;
+  std::vector<Pending*> accepted;
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
@@ -42,30 +45,38 @@ void GroupCommitter::Run() {
         queue_.pop_front();
       }
     }
-    absl::Status status = options_.precheck ? options_.precheck() : absl::OkStatus();
-    if (status.ok()) {
+    bool sync = false;
+    for (Pending* p : group) {
+      p->status = p->options.precheck ? p->options.precheck() : absl::OkStatus();
+      if (p->status.ok()) {
+        accepted.push_back(p);
+        sync |= p->options.sync;
+      }
+    }
+    if (!accepted.empty()) {
       auto start = std::chrono::steady_clock::now();
       Batch merged;
-      const Batch* to_write = &group.front()->batch;
-      if (group.size() > 1) {
-        for (Pending* p : group) merged.Append(p->batch);
+      const Batch* to_write = &accepted.front()->batch;
+      if (accepted.size() > 1) {
+        for (Pending* p : accepted) merged.Append(p->batch);
         to_write = &merged;
       }
-      status = store_->Write(*to_write);
-      if (status.ok() && options_.on_commit) {
+      absl::Status s = store_->Write(*to_write, sync);
+      for (Pending* p : accepted) p->status = s;
+      if (s.ok() && options_.on_commit) {
         std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-        options_.on_commit(took.count(), static_cast<int>(group.size()), to_write->ByteSize());
+        options_.on_commit(took.count(), static_cast<int>(accepted.size()), to_write->ByteSize());
       }
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
       for (Pending* p : group) {
-        p->status = status;
         p->done = true;
+        p->cv.notify_one();
       }
     }
-    done_cv_.notify_all();
     group.clear();
+    accepted.clear();
   }
 }
 

@@ -61,14 +61,18 @@ TEST_F(GroupCommitterTest, ConcurrentCommitsAllLandAndAreGrouped) {
 }
 
 TEST_F(GroupCommitterTest, RefusedGroupWritesNothing) {
-  GroupCommitter::Options opts;
-  opts.precheck = [] { return absl::AbortedError("range_id moved"); };
-  GroupCommitter committer(store_.get(), opts);
+  GroupCommitter committer(store_.get(), {});
   Batch b;
   b.Put(Cf::kExecutions, "k", "v");
-  absl::Status s = committer.Commit(std::move(b));
+  absl::Status s = committer.Commit(
+      std::move(b), {.precheck = [] { return absl::AbortedError("range_id moved"); }});
   EXPECT_TRUE(absl::IsAborted(s)) << s;
   EXPECT_TRUE(absl::IsNotFound(store_->Get(Cf::kExecutions, "k").status()));
+  // Others are not affected by one refused batch.
+  Batch ok;
+  ok.Put(Cf::kExecutions, "k2", "v");
+  EXPECT_TRUE(committer.Commit(std::move(ok), {.sync = false}).ok());
+  EXPECT_TRUE(store_->Get(Cf::kExecutions, "k2").ok());
 }
 
 }  // namespace

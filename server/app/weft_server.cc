@@ -204,12 +204,16 @@ void WeftServer::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
   if (http_) http_->SetReady(false);
+  // Drain in dependency order: no new polls; long polls return what they have; the queue
+  // processors stop (their hand-offs still find pollers); pollers are released; then gRPC
+  // waits for the calls in flight.
   if (handler_) handler_->BeginShutdown();
+  if (history_) history_->BeginShutdown();
+  if (history_) history_->Stop();
   if (matching_) matching_->Shutdown();
   if (grpc_server_) {
     grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   }
-  if (history_) history_->Stop();
   http_.reset();
   grpc_server_.reset();
   admin_handler_.reset();

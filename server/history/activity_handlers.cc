@@ -74,7 +74,8 @@ absl::StatusOr<api::v1::PollActivityTaskQueueResponse> HistoryEngine::RecordActi
   *resp.mutable_heartbeat_timeout() = ai.heartbeat_timeout();
   resp.set_attempt(ai.attempt());
   if (ai.has_heartbeat_details()) *resp.mutable_heartbeat_details() = ai.heartbeat_details();
-  if (auto s = CommitAndInstall(*l, tr); !s.ok()) return s;
+  // As for workflow tasks: a hand-off to a worker needs no fsync of its own.
+  if (auto s = CommitAndInstall(*l, tr, /*sync=*/false); !s.ok()) return s;
   return resp;
 }
 
@@ -198,7 +199,8 @@ HistoryEngine::RecordActivityTaskHeartbeat(const NamespaceRef& ns,
   if (req.has_details()) *ai.mutable_heartbeat_details() = req.details();
   api::v1::RecordActivityTaskHeartbeatResponse resp;
   resp.set_cancel_requested(ai.cancel_requested());
-  if (auto s = CommitAndInstall(la->locked, tr); !s.ok()) return s;
+  // Heartbeats are progress hints; a lost one costs at most a retry that starts earlier.
+  if (auto s = CommitAndInstall(la->locked, tr, /*sync=*/false); !s.ok()) return s;
   return resp;
 }
 

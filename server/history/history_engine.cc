@@ -59,9 +59,15 @@ absl::Status AlreadyClosed(const internal::MutableState& ms) {
 HistoryEngine::HistoryEngine(storage::Store* store, matching::MatchingClient* matching,
                              const Clock* clock, Metrics* metrics, Options options)
     : store_(store), matching_(matching), clock_(clock), metrics_(metrics), options_(options) {
+  storage::GroupCommitter::Options copts;
+  copts.name = "history";
+  copts.on_commit = [this](double secs, int n, size_t) {
+    if (metrics_) metrics_->RecordCommit(secs, n);
+  };
+  committer_ = std::make_unique<storage::GroupCommitter>(store_, std::move(copts));
   for (int i = 0; i < options_.num_shards; ++i) {
     shards_.push_back(std::make_unique<Shard>(
-        i, store_, clock_, metrics_,
+        i, store_, committer_.get(), clock_,
         [this, i](const internal::TransferTask& t) { return HandleTransferTask(*shards_[i], t); },
         [this, i](const internal::TimerTask& t) { return HandleTimerTask(*shards_[i], t); }));
   }
@@ -146,8 +152,8 @@ absl::StatusOr<HistoryEngine::Locked> HistoryEngine::LockRun(const std::string& 
   return l;
 }
 
-absl::Status HistoryEngine::CommitAndInstall(Locked& locked, Transition& tr) {
-  absl::Status s = tr.Commit();
+absl::Status HistoryEngine::CommitAndInstall(Locked& locked, Transition& tr, bool sync) {
+  absl::Status s = tr.Commit(sync);
   if (!s.ok()) {
     locked.entry->loaded = false;  // reload from storage next time
     return s;

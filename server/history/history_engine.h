@@ -21,6 +21,7 @@
 #include "server/history/shard.h"
 #include "server/history/transition.h"
 #include "server/matching/matching_client.h"
+#include "storage/group_committer.h"
 #include "storage/store.h"
 
 namespace weft::history {
@@ -39,6 +40,8 @@ class HistoryEngine : public HistoryClient {
 
   // Opens every shard (bumping range ids, loading pending tasks) and starts the queues.
   absl::Status Start();
+  // Wakes long polls (they return what they have) so the frontend can drain.
+  void BeginShutdown() { stopping_ = true; }
   // Stops the queue processors and wakes long polls.
   void Stop();
 
@@ -107,7 +110,7 @@ class HistoryEngine : public HistoryClient {
                                                                         const std::string& ns_id,
                                                                         const std::string& wf);
   // Commits the transition and installs its state in the cache, waking long polls.
-  absl::Status CommitAndInstall(Locked& locked, Transition& tr);
+  absl::Status CommitAndInstall(Locked& locked, Transition& tr, bool sync = true);
   absl::StatusOr<std::vector<api::v1::HistoryEvent>> ReadHistory(Shard& shard,
                                                                  const internal::MutableState& ms,
                                                                  int64_t from_event_id,
@@ -173,6 +176,7 @@ class HistoryEngine : public HistoryClient {
   const Clock* const clock_;
   Metrics* const metrics_;
   const Options options_;
+  std::unique_ptr<storage::GroupCommitter> committer_;  // shared by all shards
   std::vector<std::unique_ptr<Shard>> shards_;
   std::atomic<bool> stopping_{false};
 };

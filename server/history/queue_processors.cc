@@ -14,8 +14,8 @@ constexpr absl::Duration kRetryPause = absl::Milliseconds(500);
 
 // ---- TransferQueue ----
 
-TransferQueue::TransferQueue(int shard, storage::Store* store, Handler handler)
-    : shard_(shard), store_(store), handler_(std::move(handler)) {}
+TransferQueue::TransferQueue(int shard, storage::Store* store, Handler handler, int dispatchers)
+    : shard_(shard), store_(store), handler_(std::move(handler)), dispatchers_(dispatchers) {}
 
 TransferQueue::~TransferQueue() { Stop(); }
 
@@ -32,7 +32,7 @@ absl::Status TransferQueue::Recover() {
 }
 
 void TransferQueue::Start() {
-  thread_ = std::thread([this] { Run(); });
+  for (int i = 0; i < dispatchers_; ++i) threads_.emplace_back([this] { Run(); });
 }
 
 void TransferQueue::Stop() {
@@ -41,7 +41,8 @@ void TransferQueue::Stop() {
     stop_ = true;
   }
   cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
 }
 
 void TransferQueue::Add(const internal::TransferTask& task) {
@@ -67,7 +68,7 @@ void TransferQueue::Run() {
       s = store_->Write(b, /*sync=*/false);
     }
     lock.lock();
-    if (!s.ok()) {
+    if (!s.ok() && !stop_) {
       std::cerr << "weft-server: shard " << shard_ << " transfer task " << task.task_id()
                 << " failed, will retry: " << s << "\n";
       tasks_.push_back(std::move(task));
@@ -149,7 +150,7 @@ void TimerQueue::Run() {
       s = store_->Write(b, /*sync=*/false);
     }
     lock.lock();
-    if (!s.ok()) {
+    if (!s.ok() && !stop_) {
       std::cerr << "weft-server: shard " << shard_ << " timer task " << task.task_id()
                 << " failed, will retry: " << s << "\n";
       // Keep the task as it is (its storage key holds the original fire time) and pause

@@ -29,7 +29,9 @@ namespace weft::history {
 class TransferQueue {
  public:
   using Handler = std::function<absl::Status(const internal::TransferTask&)>;
-  TransferQueue(int shard, storage::Store* store, Handler handler);
+  // `dispatchers` threads hand tasks over concurrently (a hand-off waits for the worker's
+  // start to be recorded, so one thread would serialize a shard's dispatch).
+  TransferQueue(int shard, storage::Store* store, Handler handler, int dispatchers = 4);
   ~TransferQueue();
 
   absl::Status Recover();  // loads tasks left in storage; call before Start()
@@ -43,11 +45,12 @@ class TransferQueue {
   const int shard_;
   storage::Store* const store_;
   const Handler handler_;
+  const int dispatchers_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<internal::TransferTask> tasks_;  // guarded by mu_
   bool stop_ = false;                         // guarded by mu_
-  std::thread thread_;
+  std::vector<std::thread> threads_;
 };
 
 class TimerQueue {

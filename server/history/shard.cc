@@ -5,11 +5,11 @@
 
 namespace weft::history {
 
-Shard::Shard(int id, storage::Store* store, const Clock* clock, Metrics* metrics,
+Shard::Shard(int id, storage::Store* store, storage::GroupCommitter* committer, const Clock* clock,
              TransferQueue::Handler on_transfer, TimerQueue::Handler on_timer)
     : id_(id),
       store_(store),
-      metrics_(metrics),
+      committer_(committer),
       cache_(4096),
       transfer_(id, store, std::move(on_transfer)),
       timer_(id, store, clock, std::move(on_timer)) {}
@@ -34,27 +34,26 @@ absl::Status Shard::Open() {
   }
   range_id_ = info.range_id();
 
-  storage::GroupCommitter::Options opts;
-  opts.name = absl::StrCat("shard-", id_);
-  opts.precheck = [this]() -> absl::Status {
-    auto raw = store_->Get(storage::Cf::kShards, keys::Shard(id_));
-    internal::ShardInfo now;
-    if (!raw.ok() || !now.ParseFromString(*raw)) {
-      return absl::UnavailableError(absl::StrCat("shard ", id_, ": cannot read ShardInfo"));
-    }
-    if (now.range_id() != range_id_) {
-      return absl::AbortedError(absl::StrCat("shard ", id_, " is owned elsewhere (range_id ",
-                                             now.range_id(), " != ours ", range_id_, ")"));
-    }
-    return absl::OkStatus();
-  };
-  opts.on_commit = [this](double secs, int n, size_t) {
-    if (metrics_) metrics_->RecordCommit(secs, n);
-  };
-  committer_ = std::make_unique<storage::GroupCommitter>(store_, std::move(opts));
-
   if (auto s = transfer_.Recover(); !s.ok()) return s;
   return timer_.Recover();
+}
+
+absl::Status Shard::CheckOwnership() const {
+  auto raw = store_->Get(storage::Cf::kShards, keys::Shard(id_));
+  internal::ShardInfo now;
+  if (!raw.ok() || !now.ParseFromString(*raw)) {
+    return absl::UnavailableError(absl::StrCat("shard ", id_, ": cannot read ShardInfo"));
+  }
+  if (now.range_id() != range_id_) {
+    return absl::AbortedError(absl::StrCat("shard ", id_, " is owned elsewhere (range_id ",
+                                           now.range_id(), " != ours ", range_id_, ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Shard::Commit(storage::Batch batch, bool sync) {
+  return committer_->Commit(std::move(batch),
+                            {.sync = sync, .precheck = [this] { return CheckOwnership(); }});
 }
 
 void Shard::Start() {

@@ -1,11 +1,12 @@
-// Shard: one history shard's context: its range_id (fencing), task-id allocator, group
-// committer, execution cache and queue processors (DESIGN.md section 3).
+// Shard: one history shard's context: its range_id (fencing), task-id allocator, execution
+// cache and queue processors (DESIGN.md section 3). Its writes go through the engine's group
+// committer, shared by all shards so one fsync covers transitions of every shard.
 //
-// Open() bumps the stored range_id; every group write checks that the stored range_id is
-// still ours, so a stale owner's writes are refused (the cluster mode's fencing; on one node
+// Open() bumps the stored range_id; every write checks that the stored range_id is still
+// ours, so a stale owner's writes are refused (the cluster mode's fencing; on one node
 // RocksDB's own lock already keeps a second process out).
 //
-// Thread safety: thread-safe. Ownership: borrows Store, Clock and Metrics; owns the rest.
+// Thread safety: thread-safe. Ownership: borrows Store, Clock, the committer; owns the rest.
 #ifndef WEFT_SERVER_HISTORY_SHARD_H_
 #define WEFT_SERVER_HISTORY_SHARD_H_
 
@@ -13,7 +14,6 @@
 #include <memory>
 
 #include "server/common/clock.h"
-#include "server/common/metrics.h"
 #include "server/history/execution_cache.h"
 #include "server/history/queue_processors.h"
 #include "storage/group_committer.h"
@@ -23,7 +23,7 @@ namespace weft::history {
 
 class Shard {
  public:
-  Shard(int id, storage::Store* store, const Clock* clock, Metrics* metrics,
+  Shard(int id, storage::Store* store, storage::GroupCommitter* committer, const Clock* clock,
         TransferQueue::Handler on_transfer, TimerQueue::Handler on_timer);
   ~Shard();
 
@@ -40,18 +40,21 @@ class Shard {
   uint64_t NextTaskId();
 
   storage::Store* store() { return store_; }
-  storage::GroupCommitter& committer() { return *committer_; }
+  // Writes a transition's batch; sync=false for writes whose loss in a power failure is
+  // harmless (they still land before any later synced write).
+  absl::Status Commit(storage::Batch batch, bool sync);
   ExecutionCache& cache() { return cache_; }
   TransferQueue& transfer_queue() { return transfer_; }
   TimerQueue& timer_queue() { return timer_; }
 
  private:
   const int id_;
+  absl::Status CheckOwnership() const;
+
   storage::Store* const store_;
-  Metrics* const metrics_;
+  storage::GroupCommitter* const committer_;
   int64_t range_id_ = 0;
   std::atomic<uint64_t> sequence_{0};
-  std::unique_ptr<storage::GroupCommitter> committer_;
   ExecutionCache cache_;
   TransferQueue transfer_;
   TimerQueue timer_;

@@ -27,6 +27,55 @@ absl::Status HistoryEngine::HandleTransferTask(Shard& shard, const internal::Tra
   return matching_->AddTask(queue, task);
 }
 
+namespace {
+
+// Whether a timer task still guards something: the timer is pending, the attempt it times is
+// the current one, the run is open. Checked on the cached state before anything is copied.
+bool TimerTaskIsCurrent(const internal::MutableState& ms, const internal::TimerTask& t) {
+  if (ms.status() != api::v1::WORKFLOW_EXECUTION_STATUS_RUNNING) return false;
+  switch (t.type()) {
+    case internal::TIMER_TASK_TYPE_USER_TIMER: {
+      auto it = ms.timers().find(t.timer_id());
+      return it != ms.timers().end() && it->second.started_event_id() == t.event_id();
+    }
+    case internal::TIMER_TASK_TYPE_ACTIVITY_TIMEOUT: {
+      auto it = ms.activities().find(t.event_id());
+      if (it == ms.activities().end()) return false;
+      const internal::ActivityInfo& ai = it->second;
+      bool same_attempt = ai.attempt() == t.attempt();
+      switch (t.timeout_type()) {
+        case api::v1::TIMEOUT_TYPE_SCHEDULE_TO_CLOSE:
+          return true;
+        case api::v1::TIMEOUT_TYPE_SCHEDULE_TO_START:
+          return same_attempt && !ai.started() && !ai.in_backoff();
+        case api::v1::TIMEOUT_TYPE_START_TO_CLOSE:
+        case api::v1::TIMEOUT_TYPE_HEARTBEAT:
+          return same_attempt && ai.started();
+        default:
+          return false;
+      }
+    }
+    case internal::TIMER_TASK_TYPE_ACTIVITY_RETRY: {
+      auto it = ms.activities().find(t.event_id());
+      return it != ms.activities().end() && it->second.attempt() == t.attempt() &&
+             it->second.in_backoff();
+    }
+    case internal::TIMER_TASK_TYPE_WORKFLOW_TASK_TIMEOUT: {
+      const auto& wt = ms.workflow_task();
+      return wt.scheduled_event_id() == t.event_id() && wt.started_event_id() != 0 &&
+             wt.attempt() == t.attempt();
+    }
+    case internal::TIMER_TASK_TYPE_WORKFLOW_TASK_RETRY:
+      return ms.workflow_task().in_backoff() && ms.workflow_task().attempt() == t.attempt();
+    case internal::TIMER_TASK_TYPE_WORKFLOW_RUN_TIMEOUT:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
 absl::Status HistoryEngine::HandleTimerTask(Shard& shard, const internal::TimerTask& t) {
   if (metrics_) {
     metrics_->RecordTimerDelay(absl::ToDoubleSeconds(clock_->Now() - FromProto(t.fire_time())));
@@ -34,16 +83,12 @@ absl::Status HistoryEngine::HandleTimerTask(Shard& shard, const internal::TimerT
   auto l = LockRun(t.namespace_id(), t.workflow_id(), t.run_id(), t.namespace_id());
   if (absl::IsNotFound(l.status())) return absl::OkStatus();
   if (!l.ok()) return l.status();
+  if (!TimerTaskIsCurrent(l->entry->state, t)) return absl::OkStatus();  // stale: drop
   internal::MutableState ms = l->entry->state;
-  if (ms.status() != api::v1::WORKFLOW_EXECUTION_STATUS_RUNNING) return absl::OkStatus();
   Transition tr(shard, ms, clock_->Now());
 
   switch (t.type()) {
     case internal::TIMER_TASK_TYPE_USER_TIMER: {
-      auto it = ms.timers().find(t.timer_id());
-      if (it == ms.timers().end() || it->second.started_event_id() != t.event_id()) {
-        return absl::OkStatus();
-      }
       auto* e = tr.AppendExternal(api::v1::EVENT_TYPE_TIMER_FIRED);
       e->mutable_timer_fired_event_attributes()->set_timer_id(t.timer_id());
       e->mutable_timer_fired_event_attributes()->set_started_event_id(t.event_id());
@@ -52,37 +97,18 @@ absl::Status HistoryEngine::HandleTimerTask(Shard& shard, const internal::TimerT
       break;
     }
     case internal::TIMER_TASK_TYPE_ACTIVITY_TIMEOUT: {
-      auto it = ms.mutable_activities()->find(t.event_id());
-      if (it == ms.mutable_activities()->end()) return absl::OkStatus();
-      internal::ActivityInfo& ai = it->second;
-      bool same_attempt = ai.attempt() == t.attempt();
-      switch (t.timeout_type()) {
-        case api::v1::TIMEOUT_TYPE_SCHEDULE_TO_CLOSE:
-          break;
-        case api::v1::TIMEOUT_TYPE_SCHEDULE_TO_START:
-          if (!same_attempt || ai.started() || ai.in_backoff()) return absl::OkStatus();
-          break;
-        case api::v1::TIMEOUT_TYPE_START_TO_CLOSE:
-          if (!same_attempt || !ai.started()) return absl::OkStatus();
-          break;
-        case api::v1::TIMEOUT_TYPE_HEARTBEAT: {
-          if (!same_attempt || !ai.started()) return absl::OkStatus();
-          absl::Time last = FromProto(ai.started_time());
-          if (ai.has_last_heartbeat_time()) {
-            last = std::max(last, FromProto(ai.last_heartbeat_time()));
-          }
-          absl::Time due = last + FromProto(ai.heartbeat_timeout());
-          if (due > tr.now()) {
-            // A heartbeat came in: check again when the new deadline passes.
-            internal::TimerTask again = t;
-            *again.mutable_fire_time() = ToProto(due);
-            tr.AddTimerTask(std::move(again));
-            return CommitAndInstall(*l, tr);
-          }
-          break;
+      internal::ActivityInfo& ai = ms.mutable_activities()->at(t.event_id());
+      if (t.timeout_type() == api::v1::TIMEOUT_TYPE_HEARTBEAT) {
+        absl::Time last = FromProto(ai.started_time());
+        if (ai.has_last_heartbeat_time()) {
+          last = std::max(last, FromProto(ai.last_heartbeat_time()));
         }
-        default:
-          return absl::OkStatus();
+        absl::Time due = last + FromProto(ai.heartbeat_timeout());
+        if (due > tr.now()) {
+          // A heartbeat came in: check again when the new deadline passes.
+          AddActivityTimeout(tr, ai, api::v1::TIMEOUT_TYPE_HEARTBEAT, due);
+          return CommitAndInstall(*l, tr, /*sync=*/false);
+        }
       }
       api::v1::Failure f;
       f.set_message(absl::StrCat("activity ", ai.activity_type().name(), " (activity_id ",
@@ -93,21 +119,13 @@ absl::Status HistoryEngine::HandleTimerTask(Shard& shard, const internal::TimerT
       break;
     }
     case internal::TIMER_TASK_TYPE_ACTIVITY_RETRY: {
-      auto it = ms.mutable_activities()->find(t.event_id());
-      if (it == ms.mutable_activities()->end() || it->second.attempt() != t.attempt() ||
-          !it->second.in_backoff()) {
-        return absl::OkStatus();
-      }
-      it->second.set_in_backoff(false);
-      DispatchActivity(tr, it->second);
+      internal::ActivityInfo& ai = ms.mutable_activities()->at(t.event_id());
+      ai.set_in_backoff(false);
+      DispatchActivity(tr, ai);
       break;
     }
     case internal::TIMER_TASK_TYPE_WORKFLOW_TASK_TIMEOUT: {
       auto* wt = ms.mutable_workflow_task();
-      if (wt->scheduled_event_id() != t.event_id() || wt->started_event_id() == 0 ||
-          wt->attempt() != t.attempt()) {
-        return absl::OkStatus();
-      }
       auto* e = tr.Append(api::v1::EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT);
       auto* a = e->mutable_workflow_task_timed_out_event_attributes();
       a->set_scheduled_event_id(wt->scheduled_event_id());
@@ -120,12 +138,9 @@ absl::Status HistoryEngine::HandleTimerTask(Shard& shard, const internal::TimerT
       ScheduleWorkflowTask(tr);
       break;
     }
-    case internal::TIMER_TASK_TYPE_WORKFLOW_TASK_RETRY: {
-      const auto& wt = ms.workflow_task();
-      if (!wt.in_backoff() || wt.attempt() != t.attempt()) return absl::OkStatus();
+    case internal::TIMER_TASK_TYPE_WORKFLOW_TASK_RETRY:
       ScheduleWorkflowTask(tr);
       break;
-    }
     case internal::TIMER_TASK_TYPE_WORKFLOW_RUN_TIMEOUT: {
       tr.FlushBuffered();
       auto* e = tr.Append(api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT);

@@ -93,11 +93,11 @@ Transition& Transition::AddRun(internal::MutableState initial) {
   return *next_run_;
 }
 
-absl::Status Transition::Commit() {
+absl::Status Transition::Commit(bool sync) {
   storage::Batch batch;
   AppendTo(batch);
   if (next_run_) next_run_->AppendTo(batch);
-  if (auto s = shard_.committer().Commit(std::move(batch)); !s.ok()) return s;
+  if (auto s = shard_.Commit(std::move(batch), sync); !s.ok()) return s;
   Publish();
   if (next_run_) next_run_->Publish();
   return absl::OkStatus();
@@ -115,9 +115,11 @@ void Transition::AppendTo(storage::Batch& batch) {
   const std::string& wf = ms_.workflow_id();
   const std::string& run = ms_.run_id();
   if (!events_.empty()) {
+    const int64_t first_event_id = events_.front().event_id();
     api::v1::History h;
-    for (auto& e : events_) *h.add_events() = e;
-    batch.Put(storage::Cf::kHistory, keys::HistoryBatch(shard, ns, wf, run, events_[0].event_id()),
+    h.mutable_events()->Reserve(static_cast<int>(events_.size()));
+    for (auto& e : events_) *h.add_events() = std::move(e);  // events_ is spent here
+    batch.Put(storage::Cf::kHistory, keys::HistoryBatch(shard, ns, wf, run, first_event_id),
               h.SerializeAsString());
   }
   ms_.set_db_version(ms_.db_version() + 1);

@@ -56,9 +56,11 @@ class Transition {
   Transition& AddRun(internal::MutableState initial);
   Transition* next_run() { return next_run_.get(); }
 
-  // Writes everything (and the added run, if any) in one batch through the shard's group
-  // committer, then hands the new tasks to the shard's queue processors.
-  absl::Status Commit();
+  // Writes everything (and the added run, if any) in one batch through the group committer,
+  // then hands the new tasks to the shard's queue processors. sync=false only for what
+  // acknowledges nothing to a caller (a task handed to a worker, a heartbeat): see
+  // storage/group_committer.h for why that loses nothing that matters. Call once.
+  absl::Status Commit(bool sync = true);
 
   bool workflow_task_in_flight() const;
 

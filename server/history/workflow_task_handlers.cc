@@ -61,7 +61,9 @@ absl::StatusOr<api::v1::PollWorkflowTaskQueueResponse> HistoryEngine::RecordWork
   timeout.set_timeout_type(api::v1::TIMEOUT_TYPE_START_TO_CLOSE);
   tr.AddTimerTask(std::move(timeout));
   internal::WorkflowTaskInfo wt_info = *wt;
-  if (auto s = CommitAndInstall(*l, tr); !s.ok()) return s;
+  // Handing a task to a worker acknowledges nothing to a caller: no fsync of its own. If a
+  // power failure loses it, the task is dispatched again (see storage/group_committer.h).
+  if (auto s = CommitAndInstall(*l, tr, /*sync=*/false); !s.ok()) return s;
 
   const internal::MutableState& state = l->entry->state;
   auto events = ReadHistory(*l->shard, state, 1, wt_info.started_event_id());

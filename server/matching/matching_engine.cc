@@ -127,11 +127,13 @@ absl::Status MatchingEngine::AddTask(const TaskQueueId& queue, const internal::B
     WakeOnePoller(q);
     return absl::OkStatus();
   }
-  // No poller: make the task durable before it is acknowledged, outside the lock so one
-  // queue's fsync does not stall the others.
+  // No poller: write the task to the backlog, outside the lock. No fsync of its own: the
+  // caller deletes its transfer task only after this, so if a power failure lost this write
+  // it lost that later delete too, and the task is dispatched again after recovery.
   uint64_t id = next_task_id_++;
-  absl::Status s =
-      store_->Put(storage::Cf::kTaskQueues, BacklogKey(queue, id), task.SerializeAsString());
+  storage::Batch b;
+  b.Put(storage::Cf::kTaskQueues, BacklogKey(queue, id), task.SerializeAsString());
+  absl::Status s = store_->Write(b, /*sync=*/false);
   if (!s.ok()) return s;
   std::lock_guard<std::mutex> lock(mu_);
   Queue& q = GetQueue(queue);
