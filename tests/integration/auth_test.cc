@@ -142,6 +142,32 @@ TEST(AuthStartupTest, ANonDevStartWithoutAnyAuthMethodIsRefused) {
   (*ok)->Shutdown();
 }
 
+TEST(AuthStartupTest, YamlTakesTheSameKeysAsTheFlags) {
+  weft::testing::TempDir dir;
+  WriteFile(dir.path() + "/weft.yaml",
+            "auth-jwt-secret-file: /etc/secret\nauth-audience: weft\nauth-roles-claim: "
+            "groups\naudit-log: /tmp/a.jsonl\nrate-limit-caller-rps: 5\n");
+  std::string file = dir.path() + "/weft.yaml";
+  std::vector<const char*> argv = {"weft-server", "--config", file.c_str(), "--auth-audience",
+                                   "flag-wins"};
+  auto cfg = app::ParseServerConfig(static_cast<int>(argv.size()), const_cast<char**>(argv.data()));
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->auth_jwt_secret_file, "/etc/secret");
+  EXPECT_EQ(cfg->auth_audience, "flag-wins");
+  EXPECT_EQ(cfg->auth_roles_claim, "groups");
+  EXPECT_EQ(cfg->audit_log, "/tmp/a.jsonl");
+  EXPECT_EQ(cfg->rate_limit_caller_rps, 5);
+  EXPECT_TRUE(cfg->AuthEnabled());
+
+  std::vector<const char*> half_tls = {"weft-server", "--tls-cert", "x.pem"};
+  EXPECT_FALSE(app::ParseServerConfig(3, const_cast<char**>(half_tls.data())).ok());
+  std::vector<const char*> dev = {"weft-server", "--dev"};
+  EXPECT_FALSE(app::ParseServerConfig(2, const_cast<char**>(dev.data()))->AuthEnabled());
+  std::vector<const char*> contradiction = {"weft-server", "--insecure-no-auth", "--auth-jwt-keys",
+                                            "k.pem"};
+  EXPECT_FALSE(app::ParseServerConfig(4, const_cast<char**>(contradiction.data())).ok());
+}
+
 TEST_F(AuthTest, JwtRolesDecideWhatACallerMayDo) {
   Start();
   grpc::Status none = StartWf(std::nullopt);
