@@ -4,7 +4,7 @@
 // of starting over.
 //
 //   weft workflow start -q samples -t HeartbeatingActivity --input '{"steps":5}'
-//   -> {"steps_done": 5, "attempt": 2, "resumed_from": 1}
+//   -> {"steps_done": 5, "attempt": 2, "resumed_from": 3}
 //
 // Input: {"steps": N, "fail_at": K, "step_ms": M}; no input: 5 steps of 300 ms, the first
 // attempt failing after step 3 (fail_at 0: no failure).

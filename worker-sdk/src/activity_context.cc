@@ -22,9 +22,21 @@ ActivityContext::ActivityContext(ActivityInfo info, api::v1::Payloads previous_d
 
 void ActivityContext::HeartbeatPayloads(api::v1::Payloads details) {
   auto now = std::chrono::steady_clock::now();
-  if (sent_once_ && now - last_sent_ < throttle_) return;
+  if (sent_once_ && now - last_sent_ < throttle_) {
+    unsent_details_ = std::move(details);
+    return;
+  }
   sent_once_ = true;
   last_sent_ = now;
+  unsent_details_.reset();
+  if (sender_ && sender_(details)) cancel_requested_.store(true);
+}
+
+void ActivityContext::FlushHeartbeat() {
+  if (!unsent_details_) return;
+  api::v1::Payloads details = std::move(*unsent_details_);
+  unsent_details_.reset();
+  last_sent_ = std::chrono::steady_clock::now();
   if (sender_ && sender_(details)) cancel_requested_.store(true);
 }
 

@@ -404,7 +404,13 @@ void Worker::HandleActivityTask(const api::v1::PollActivityTaskQueueResponse& ta
 
   api::v1::Payloads result;
   try {
-    result = it->second.Invoke(ctx, task.input());
+    try {
+      result = it->second.Invoke(ctx, task.input());
+    } catch (...) {
+      // The next attempt starts from the last heartbeat the server has: send the latest one.
+      ctx.FlushHeartbeat();
+      throw;
+    }
   } catch (const CanceledError& e) {
     if (ctx.IsCancelRequested()) {
       api::v1::RespondActivityTaskCanceledRequest req;

@@ -21,6 +21,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -55,13 +56,17 @@ class ActivityContext {
   ActivityContext& operator=(const ActivityContext&) = delete;
 
   // Records progress (one payload per argument) and tells the server the activity is alive.
-  // Calls are throttled to one RPC per interval (80% of the heartbeat timeout, at most 1 s
-  // when none is set); throttled calls only keep the latest details for the next RPC.
+  // Calls are throttled to one RPC per interval (80% of the heartbeat timeout, at most 30 s;
+  // 1 s when none is set); throttled calls only keep the latest details for the next RPC, or
+  // for FlushHeartbeat(), which the worker calls before reporting a failure so that the next
+  // attempt resumes from the latest progress.
   template <typename... Args>
   void Heartbeat(const Args&... details) {
     HeartbeatPayloads(ToPayloads(details...));
   }
   void HeartbeatPayloads(api::v1::Payloads details);
+  // Sends the details a throttled Heartbeat kept, if any.
+  void FlushHeartbeat();
 
   // Whether the server asked to cancel this activity (learned from heartbeat responses, so
   // an activity that wants to be cancellable must heartbeat).
@@ -86,6 +91,7 @@ class ActivityContext {
   std::chrono::steady_clock::duration throttle_;
   std::chrono::steady_clock::time_point last_sent_{};
   bool sent_once_ = false;
+  std::optional<api::v1::Payloads> unsent_details_;  // the latest throttled details
   std::atomic<bool> cancel_requested_{false};
 };
 
