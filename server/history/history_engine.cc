@@ -173,6 +173,9 @@ absl::Status HistoryEngine::CommitAndInstall(Locked& locked, Transition& tr, boo
     entry->loaded = true;
     entry->exists = true;
   }
+  // Only now may workers see the new tasks: a task of the new run must find its state in
+  // the cache, not be overtaken by a late install of an older copy.
+  tr.Publish();
   return absl::OkStatus();
 }
 

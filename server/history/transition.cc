@@ -97,16 +97,14 @@ absl::Status Transition::Commit(bool sync) {
   storage::Batch batch;
   AppendTo(batch);
   if (next_run_) next_run_->AppendTo(batch);
-  if (auto s = shard_.Commit(std::move(batch), sync); !s.ok()) return s;
-  Publish();
-  if (next_run_) next_run_->Publish();
-  return absl::OkStatus();
+  return shard_.Commit(std::move(batch), sync);
 }
 
 void Transition::Publish() {
   for (const auto& t : transfer_) shard_.transfer_queue().Add(t);
   for (const auto& t : timers_) shard_.timer_queue().Add(t);
   for (auto& fn : on_committed_) fn();
+  if (next_run_) next_run_->Publish();
 }
 
 void Transition::AppendTo(storage::Batch& batch) {

@@ -56,18 +56,20 @@ class Transition {
   Transition& AddRun(internal::MutableState initial);
   Transition* next_run() { return next_run_.get(); }
 
-  // Writes everything (and the added run, if any) in one batch through the group committer,
-  // then hands the new tasks to the shard's queue processors. sync=false only for what
-  // acknowledges nothing to a caller (a task handed to a worker, a heartbeat): see
-  // storage/group_committer.h for why that loses nothing that matters. Call once.
+  // Writes everything (and the added run, if any) in one batch through the group committer.
+  // sync=false only for what acknowledges nothing to a caller (a task handed to a worker, a
+  // heartbeat): see storage/group_committer.h for why that loses nothing that matters.
   absl::Status Commit(bool sync = true);
+  // After a successful Commit() and once the new state is in the cache: hands the new tasks
+  // to the shard's queue processors (a worker may act on them at once) and runs the
+  // OnCommitted callbacks.
+  void Publish();
 
   bool workflow_task_in_flight() const;
 
  private:
   void AssignId(api::v1::HistoryEvent* e);
   void AppendTo(storage::Batch& batch);
-  void Publish();
 
   Shard& shard_;
   internal::MutableState& ms_;

@@ -295,6 +295,8 @@ TEST_F(WorkflowModelE2eTest, CancellableSagaCompensatesAfterCancelAndClosesCance
   RunResult r = Result("saga-cancel");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("was canceled"), std::string::npos) << r.err;
+  // The saga's log travels as the cancellation's details.
+  EXPECT_NE(r.err.find("canceled flight"), std::string::npos) << r.err;
 
   // The compensation ran after the cancel request, and the pending timer was canceled.
   json events = HistoryJson("saga-cancel");
