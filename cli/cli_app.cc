@@ -8,13 +8,14 @@
 #include "cli/command_env.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/security_commands.h"
 
 namespace weft::cli {
 namespace {
 
 constexpr char kFooter[] =
-    "Global options go before or after the subcommand: --address, -n/--namespace, -o/--output\n"
-    "(see weft --help).\n"
+    "Global options go before or after the subcommand: --address, -n/--namespace, -o/--output,\n"
+    "--token/--api-key, --tls-ca/--tls-cert/--tls-key (see weft --help).\n"
     "Durations are written like 500ms, 10s, 1m30s, 2h or 3d.\n"
     "JSON arguments (--input) are JSON text: --input '\"world\"' --input '{\"n\": 1}'.\n"
     "Exit codes: 0 success; 3 the command failed (bad arguments, an error from the server,\n"
@@ -37,10 +38,20 @@ int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   app.add_option("-o,--output", globals.output, "Output format: text or json")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
+  app.add_option("--token", globals.token, "JWT to authenticate with")->envname("WEFT_TOKEN");
+  app.add_option("--api-key", globals.api_key, "API key to authenticate with")
+      ->envname("WEFT_API_KEY");
+  app.add_option("--tls-ca", globals.tls_ca, "Use TLS; trust the CA in this PEM file")
+      ->envname("WEFT_TLS_CA");
+  app.add_option("--tls-cert", globals.tls_cert, "Client certificate (PEM) for mTLS")
+      ->envname("WEFT_TLS_CERT");
+  app.add_option("--tls-key", globals.tls_key, "Private key (PEM) of --tls-cert")
+      ->envname("WEFT_TLS_KEY");
 
   std::vector<Command> commands;
   AddNamespaceCommands(app, commands);
   AddWorkflowCommands(app, commands);
+  AddSecurityCommands(app, commands);
 
   try {
     app.parse(argc, argv);

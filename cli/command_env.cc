@@ -25,8 +25,20 @@ CommandEnv::CommandEnv(GlobalOptions options, std::ostream& out, std::ostream& e
 
 const ServiceClient& CommandEnv::client() {
   if (client_ == nullptr) {
-    client_ =
-        std::make_unique<ServiceClient>(ServiceClient::Connect(options_.address), options_.address);
+    ConnectionOptions c;
+    c.address = options_.address;
+    c.token = options_.token;
+    c.api_key = options_.api_key;
+    c.tls_ca = options_.tls_ca;
+    c.tls_cert = options_.tls_cert;
+    c.tls_key = options_.tls_key;
+    auto opened = ServiceClient::Open(c);
+    if (opened.ok()) {
+      client_ = std::move(*opened);
+    } else {
+      // Report the problem on the first call: every command already handles call errors.
+      client_ = std::make_unique<ServiceClient>(opened.status(), c.address);
+    }
   }
   return *client_;
 }

@@ -24,6 +24,12 @@ struct GlobalOptions {
   std::string address = "127.0.0.1:7233";
   std::string ns = "default";
   std::string output = "text";  // "text" or "json"
+  // Credentials and TLS (see ConnectionOptions).
+  std::string token;
+  std::string api_key;
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 class CommandEnv {
@@ -38,7 +44,8 @@ class CommandEnv {
   std::ostream& out() { return out_; }
   std::ostream& err() { return err_; }
 
-  // The client for --address, created on first use (creating it does not connect).
+  // The client for --address, created on first use (creating it does not connect). If the
+  // connection options are unusable (an unreadable TLS file), every call fails saying so.
   const ServiceClient& client();
 
   // Who is calling, for the requests' identity fields: "weft-cli@<hostname>".

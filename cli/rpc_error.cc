@@ -69,6 +69,12 @@ absl::Status RpcErrorToStatus(const grpc::Status& status, absl::string_view addr
   }
   const std::string name = GrpcCodeName(status.error_code());
   if (message.empty()) return absl::Status(code, absl::StrCat("the server answered ", name));
+  // Access problems lead with the code, so scripts and people can tell them apart at a glance.
+  if (status.error_code() == grpc::StatusCode::PERMISSION_DENIED ||
+      status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+      status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+    return absl::Status(code, absl::StrCat(name, ": ", message));
+  }
   return absl::Status(code, absl::StrCat(message, " (", name, ")"));
 }
 

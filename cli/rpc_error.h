@@ -25,6 +25,8 @@ std::string GrpcCodeName(grpc::StatusCode code);
 //   workflow "x" not found in namespace "default" (NOT_FOUND)
 //   cannot reach the server at 127.0.0.1:7233: failed to connect to all addresses
 //   the server at 127.0.0.1:7233 did not answer within 30s (DEADLINE_EXCEEDED)
+//   PERMISSION_DENIED: "bob" may not call StartWorkflowExecution in namespace "default" ...
+// (PERMISSION_DENIED, UNAUTHENTICATED and RESOURCE_EXHAUSTED lead with the code.)
 // `status` must not be OK; OK maps to absl::OkStatus().
 absl::Status RpcErrorToStatus(const grpc::Status& status, absl::string_view address,
                               absl::Duration deadline);

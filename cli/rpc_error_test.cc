@@ -35,6 +35,17 @@ TEST(RpcErrorTest, EmptyMessageStillSaysSomething) {
   EXPECT_EQ(s.message(), "the server answered PERMISSION_DENIED");
 }
 
+TEST(RpcErrorTest, AccessErrorsLeadWithTheCode) {
+  absl::Status s = RpcErrorToStatus(
+      grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "invalid token: token expired at X"), "h:1",
+      absl::Seconds(30));
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(s.message(), "UNAUTHENTICATED: invalid token: token expired at X");
+  s = RpcErrorToStatus(grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "\"bob\" may not"), "h:1",
+                       absl::Seconds(30));
+  EXPECT_EQ(s.message(), "PERMISSION_DENIED: \"bob\" may not");
+}
+
 TEST(RpcErrorTest, CodeNames) {
   EXPECT_EQ(GrpcCodeName(grpc::StatusCode::ALREADY_EXISTS), "ALREADY_EXISTS");
   EXPECT_EQ(GrpcCodeName(grpc::StatusCode::FAILED_PRECONDITION), "FAILED_PRECONDITION");
