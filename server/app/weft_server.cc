@@ -132,7 +132,8 @@ absl::StatusOr<std::unique_ptr<WeftServer>> WeftServer::Start(const ServerConfig
       s->namespaces_.get(), s->history_.get(), s->matching_.get(), s->clock_.get(),
       s->metrics_.get(), s->access_.get());
   s->admin_handler_ = std::make_unique<frontend::AdminServiceHandler>(
-      s->access_.get(), s->api_keys_.get(), s->roles_.get(), s->metrics_.get());
+      s->access_.get(), s->api_keys_.get(), s->roles_.get(), s->audit_log_.get(),
+      s->metrics_.get());
   auto credentials = ServerCredentials(config);
   if (!credentials.ok()) return credentials.status();
 

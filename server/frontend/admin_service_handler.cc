@@ -1,5 +1,6 @@
 #include "server/frontend/admin_service_handler.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
@@ -123,6 +124,33 @@ grpc::Status AdminServiceHandler::WhoAmI(grpc::ServerContext* ctx, const api::v1
     for (const auto& r : who.roles) resp->add_roles(auth::RoleGrantToString(r));
     return absl::OkStatus();
   });
+}
+
+grpc::Status AdminServiceHandler::ListAuditEvents(grpc::ServerContext* ctx,
+                                                  const api::v1::ListAuditEventsRequest* req,
+                                                  api::v1::ListAuditEventsResponse* resp) {
+  return Handle(ctx, "ListAuditEvents", req->namespace_(), "",
+                [&](const auth::Principal&) -> absl::Status {
+                  if (audit_ == nullptr) {
+                    return absl::FailedPreconditionError(
+                        "this server keeps no audit log (start it with --audit-log FILE)");
+                  }
+                  if (req->limit() < 0) return absl::InvalidArgumentError("limit must be >= 0");
+                  size_t limit = req->limit() == 0 ? 100 : std::min(req->limit(), 10000);
+                  for (const auto& e : audit_->Recent(req->namespace_(), limit)) {
+                    auto* out = resp->add_events();
+                    out->set_time(e.time_text);
+                    out->set_subject(e.subject);
+                    out->set_auth_method(e.auth_method);
+                    out->set_peer(e.peer);
+                    out->set_method(e.method);
+                    out->set_namespace_(e.ns);
+                    out->set_target(e.target);
+                    out->set_outcome(e.outcome);
+                    out->set_message(e.message);
+                  }
+                  return absl::OkStatus();
+                });
 }
 
 }  // namespace weft::frontend

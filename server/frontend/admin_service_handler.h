@@ -18,9 +18,10 @@ namespace weft::frontend {
 
 class AdminServiceHandler final : public api::v1::AdminService::Service {
  public:
+  // `audit` may be null (no --audit-log).
   AdminServiceHandler(auth::AccessControl* access, auth::ApiKeyStore* api_keys,
-                      auth::RoleStore* roles, Metrics* metrics)
-      : access_(access), api_keys_(api_keys), roles_(roles), metrics_(metrics) {}
+                      auth::RoleStore* roles, auth::AuditLog* audit, Metrics* metrics)
+      : access_(access), api_keys_(api_keys), roles_(roles), audit_(audit), metrics_(metrics) {}
 
   grpc::Status CreateApiKey(grpc::ServerContext*, const api::v1::CreateApiKeyRequest*,
                             api::v1::CreateApiKeyResponse*) override;
@@ -36,6 +37,8 @@ class AdminServiceHandler final : public api::v1::AdminService::Service {
                          api::v1::ListRolesResponse*) override;
   grpc::Status WhoAmI(grpc::ServerContext*, const api::v1::WhoAmIRequest*,
                       api::v1::WhoAmIResponse*) override;
+  grpc::Status ListAuditEvents(grpc::ServerContext*, const api::v1::ListAuditEventsRequest*,
+                               api::v1::ListAuditEventsResponse*) override;
 
  private:
   template <typename Fn>
@@ -45,6 +48,7 @@ class AdminServiceHandler final : public api::v1::AdminService::Service {
   auth::AccessControl* const access_;
   auth::ApiKeyStore* const api_keys_;
   auth::RoleStore* const roles_;
+  auth::AuditLog* const audit_;
   Metrics* const metrics_;
 };
 

@@ -134,6 +134,10 @@ TEST_F(AuthE2eTest, CliAndWorkerWithTokensAndApiKeys) {
   EXPECT_NE(whoami.out.find("rita (jwt): default:reader, default:writer"), std::string::npos)
       << whoami.out << whoami.err;
 
+  RunResult audit_list = Cli({"--token", admin_, "audit", "list", "--all"});
+  EXPECT_EQ(audit_list.exit_code, 0) << audit_list.err;
+  EXPECT_NE(audit_list.out.find("RevokeApiKey"), std::string::npos) << audit_list.out;
+
   std::ifstream audit(dir_.path() + "/audit.jsonl");
   std::string text((std::istreambuf_iterator<char>(audit)), std::istreambuf_iterator<char>());
   EXPECT_NE(text.find("\"method\":\"CreateApiKey\""), std::string::npos) << text;

@@ -334,6 +334,22 @@ TEST_F(AuthTest, AuditLogHasWritesAndDenialsButNoSecrets) {
   EXPECT_EQ(log.find(secret.substr(22)), std::string::npos);
   EXPECT_EQ(log.find("notarealsecret"), std::string::npos);
   EXPECT_EQ(log.find(writer.substr(writer.rfind('.') + 1)), std::string::npos);
+
+  // Queryable: an admin sees everything, newest last; a namespace filter applies.
+  Start();
+  ListAuditEventsRequest req;
+  req.set_namespace_("default");
+  ListAuditEventsResponse events;
+  grpc::Status s = admin_->ListAuditEvents(Ctx(Bearer(AdminToken())).get(), req, &events);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(events.events_size(), 3);  // CreateApiKey is cluster-wide
+  EXPECT_EQ(events.events(0).target(), "audited");
+  EXPECT_EQ(events.events(1).subject(), "rita");
+  req.set_limit(1);
+  req.clear_namespace_();
+  ASSERT_TRUE(admin_->ListAuditEvents(Ctx(Bearer(AdminToken())).get(), req, &events).ok());
+  ASSERT_EQ(events.events_size(), 1);
+  EXPECT_EQ(events.events(0).method(), "CreateApiKey");
 }
 
 TEST_F(AuthTest, TheSdkSendsItsTokenAndBacksOffWhenRateLimited) {
@@ -437,6 +453,7 @@ const std::map<std::string, std::string>& Expected() {
       {"RevokeRole", "AN"},
       {"ListRoles", "AN"},
       {"WhoAmI", "ANWRK"},
+      {"ListAuditEvents", "AN"},
   };
   return *kExpected;
 }

@@ -5,6 +5,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <deque>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -22,7 +24,7 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path
     ::close(fd);
     return absl::InternalError(absl::StrCat("cannot open audit log ", path));
   }
-  return std::unique_ptr<AuditLog>(new AuditLog(f));
+  return std::unique_ptr<AuditLog>(new AuditLog(f, path));
 }
 
 AuditLog::~AuditLog() { std::fclose(file_); }
@@ -47,6 +49,37 @@ void AuditLog::Write(const AuditEvent& event) {
   absl::MutexLock lock(&mu_);
   std::fwrite(line.data(), 1, line.size(), file_);
   std::fflush(file_);
+}
+
+std::vector<AuditEvent> AuditLog::Recent(const std::string& ns, size_t limit) {
+  // Bounded work per call: only the last 16 MiB of the file are read.
+  constexpr std::streamoff kMaxTail = 16 << 20;
+  std::ifstream in(path_, std::ios::binary | std::ios::ate);
+  if (!in) return {};
+  std::streamoff size = in.tellg();
+  std::streamoff start = size > kMaxTail ? size - kMaxTail : 0;
+  in.seekg(start);
+  std::string line;
+  if (start > 0) std::getline(in, line);  // a partial first line
+  std::deque<AuditEvent> events;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object()) continue;
+    AuditEvent e;
+    e.time_text = j.value("time", "");
+    e.subject = j.value("subject", "");
+    e.auth_method = j.value("auth", "");
+    e.peer = j.value("peer", "");
+    e.method = j.value("method", "");
+    e.ns = j.value("namespace", "");
+    e.target = j.value("target", "");
+    e.outcome = j.value("outcome", "");
+    e.message = j.value("message", "");
+    if (!ns.empty() && e.ns != ns) continue;
+    events.push_back(std::move(e));
+    if (events.size() > limit) events.pop_front();
+  }
+  return std::vector<AuditEvent>(events.begin(), events.end());
 }
 
 }  // namespace weft::frontend::auth

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -25,7 +26,8 @@ namespace weft::frontend::auth {
 
 struct AuditEvent {
   absl::Time time;
-  std::string subject;  // empty when authentication failed
+  std::string time_text;  // as written, filled by Recent()
+  std::string subject;    // empty when authentication failed
   std::string auth_method;
   std::string peer;
   std::string method;
@@ -44,11 +46,16 @@ class AuditLog {
   void Write(const AuditEvent& event);
   static std::string ToJsonLine(const AuditEvent& event);
 
+  // The newest `limit` events (newest last), only those of namespace `ns` unless it is
+  // empty. Reads the file's tail; lines that do not parse are skipped.
+  std::vector<AuditEvent> Recent(const std::string& ns, size_t limit);
+
  private:
-  explicit AuditLog(std::FILE* file) : file_(file) {}
+  AuditLog(std::FILE* file, std::string path) : file_(file), path_(std::move(path)) {}
 
   absl::Mutex mu_;
   std::FILE* const file_ ABSL_PT_GUARDED_BY(mu_);
+  const std::string path_;
 };
 
 }  // namespace weft::frontend::auth

@@ -79,6 +79,7 @@ const std::vector<MethodRule>& MethodRules() {
       {"RevokeRole", P::kNamespaceAdmin, true},
       {"ListRoles", P::kNamespaceAdmin, false},
       {"WhoAmI", P::kAuthenticated, false},
+      {"ListAuditEvents", P::kNamespaceAdmin, false},
   };
   return *kRules;
 }
