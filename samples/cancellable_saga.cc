@@ -7,7 +7,8 @@
 //   -> {"status": "compensated", "log": ["booked flight", "failed hotel: ...",
 //       "canceled flight"]}
 //   weft workflow start -q samples -t CancellableSaga -w trip --input '{"step_ms":5000}'
-//   weft workflow cancel -w trip       (closes as canceled after compensating)
+//   weft workflow cancel -w trip       (closes as canceled after compensating, with the log
+//                                       as the cancellation's details)
 //   weft workflow query -w trip --name log
 //
 // Input: {"fail_at": K (1..3, 0 = none), "step_ms": pause before each booking}.
@@ -71,7 +72,7 @@ Workflow<nlohmann::json> CancellableSaga(WorkflowContext& ctx, SagaInput in) {
     log->push_back(
         co_await cleanup.context().ExecuteActivity<std::string>("CancelStep", options, *it));
   }
-  if (canceled) throw CanceledError("trip canceled after compensating");
+  if (canceled) throw CanceledError("trip canceled after compensating", ToPayloads(*log));
   co_return nlohmann::json{{"status", "compensated"}, {"log", *log}};
 }
 

@@ -70,6 +70,7 @@ Command CloseCommand(std::optional<Workflow<api::v1::Payloads>>& root,
     if (cancel_requested) {
       Command c;
       c.set_command_type(api::v1::COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION);
+      *c.mutable_cancel_workflow_execution_command_attributes()->mutable_details() = e.details();
       return c;
     }
     return FailCommand(e.what(), "CanceledError", false);

@@ -586,7 +586,7 @@ Workflow<void> Compensating(WorkflowContext& ctx) {
   if (canceled) {
     CancellationScope cleanup = ctx.NewDetachedCancellationScope();
     co_await cleanup.context().ExecuteActivity<void>("Unbook", {});
-    throw CanceledError("canceled after unbooking");
+    throw CanceledError("canceled after unbooking", ToPayloads(std::string("unbooked")));
   }
 }
 
@@ -625,6 +625,9 @@ TEST(CancellationScopeTest, WorkflowCancelCancelsRootButDetachedScopeRunsCleanup
   ASSERT_FALSE(r.task_failed) << r.message;
   ASSERT_EQ(r.commands.size(), 1u) << Describe(r);
   EXPECT_EQ(r.commands[0].command_type(), api::v1::COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION);
+  EXPECT_EQ(FromFirstPayload<std::string>(
+                r.commands[0].cancel_workflow_execution_command_attributes().details()),
+            "unbooked");
 }
 
 }  // namespace

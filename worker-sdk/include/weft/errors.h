@@ -71,6 +71,15 @@ class ActivityError : public virtual std::runtime_error {
 class CanceledError : public virtual std::runtime_error {
  public:
   explicit CanceledError(const std::string& message = "canceled") : std::runtime_error(message) {}
+  // `details` (e.g. weft::ToPayloads(what_was_undone)) end up in the run's
+  // WorkflowExecutionCanceled event when a workflow accepts its cancellation with it.
+  CanceledError(const std::string& message, api::v1::Payloads details)
+      : std::runtime_error(message), details_(std::move(details)) {}
+
+  const api::v1::Payloads& details() const { return details_; }
+
+ private:
+  api::v1::Payloads details_;
 };
 
 class ActivityCanceledError : public ActivityError, public CanceledError {
