@@ -176,7 +176,8 @@ absl::Status WeftServer::StartSecurity() {
         "--insecure-no-auth to serve without authentication");
   }
   if (!config_.auth_jwt_secret_file.empty() || !config_.auth_jwt_keys.empty()) {
-    auto keys = auth::JwtKeyFiles::Load(config_.auth_jwt_secret_file, config_.auth_jwt_keys);
+    auto keys =
+        auth::JwtKeyFiles::Load(config_.auth_jwt_secret_file, config_.auth_jwt_keys, clock_.get());
     if (!keys.ok()) return keys.status();
     jwt_keys_ = std::move(*keys);
   }

@@ -205,6 +205,11 @@ absl::StatusOr<JwtKeySet> FromJwks(std::string_view text) {
   return JwtKeySet(std::move(keys));
 }
 
+const Clock* DefaultClock() {
+  static const SystemClock* const kClock = new SystemClock();
+  return kClock;
+}
+
 }  // namespace
 
 absl::StatusOr<JwtKeySet> JwtKeySet::FromHmacSecret(std::string secret) {
@@ -226,20 +231,28 @@ void JwtKeySet::Merge(const JwtKeySet& other) {
   keys_.insert(keys_.end(), other.keys_.begin(), other.keys_.end());
 }
 
+JwtKeyFiles::JwtKeyFiles(std::string secret_file, std::string keys_file, const Clock* clock)
+    : secret_file_(std::move(secret_file)),
+      keys_file_(std::move(keys_file)),
+      clock_(clock != nullptr ? clock : DefaultClock()) {}
+
 absl::StatusOr<std::unique_ptr<JwtKeyFiles>> JwtKeyFiles::Load(std::string secret_file,
-                                                               std::string keys_file) {
-  std::unique_ptr<JwtKeyFiles> files(new JwtKeyFiles(std::move(secret_file), std::move(keys_file)));
+                                                               std::string keys_file,
+                                                               const Clock* clock) {
+  std::unique_ptr<JwtKeyFiles> files(
+      new JwtKeyFiles(std::move(secret_file), std::move(keys_file), clock));
   auto keys = files->ReadAll();
   if (!keys.ok()) return keys.status();
   absl::MutexLock lock(&files->mu_);
   files->keys_ = std::make_shared<const JwtKeySet>(std::move(*keys));
   files->stamp_ = files->Stamp();
-  files->last_check_ = absl::Now();
+  files->last_check_ = files->clock_->Now();
   return files;
 }
 
 std::filesystem::file_time_type JwtKeyFiles::Stamp() const {
-  std::filesystem::file_time_type newest{};
+  // Not file_time_type{}: libstdc++'s file clock counts from 2174, so real times are negative.
+  auto newest = std::filesystem::file_time_type::min();
   for (const std::string* f : {&secret_file_, &keys_file_}) {
     if (f->empty()) continue;
     std::error_code ec;
@@ -272,7 +285,7 @@ absl::StatusOr<JwtKeySet> JwtKeyFiles::ReadAll() const {
 
 std::shared_ptr<const JwtKeySet> JwtKeyFiles::Current() {
   absl::MutexLock lock(&mu_);
-  absl::Time now = absl::Now();
+  absl::Time now = clock_->Now();
   if (now - last_check_ < absl::Seconds(1)) return keys_;
   last_check_ = now;
   auto stamp = Stamp();

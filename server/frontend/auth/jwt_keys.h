@@ -28,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "server/common/clock.h"
 
 namespace weft::frontend::auth {
 
@@ -78,18 +79,20 @@ class StaticJwtKeySource final : public JwtKeySource {
 class JwtKeyFiles final : public JwtKeySource {
  public:
   // Either path may be empty. Fails when a given file cannot be read or holds no usable key.
+  // `clock` (borrowed; null: the system clock) paces the checks for changed files.
   static absl::StatusOr<std::unique_ptr<JwtKeyFiles>> Load(std::string secret_file,
-                                                           std::string keys_file);
+                                                           std::string keys_file,
+                                                           const Clock* clock = nullptr);
   std::shared_ptr<const JwtKeySet> Current() override;
 
  private:
-  JwtKeyFiles(std::string secret_file, std::string keys_file)
-      : secret_file_(std::move(secret_file)), keys_file_(std::move(keys_file)) {}
+  JwtKeyFiles(std::string secret_file, std::string keys_file, const Clock* clock);
   absl::StatusOr<JwtKeySet> ReadAll() const;
   std::filesystem::file_time_type Stamp() const;
 
   const std::string secret_file_;
   const std::string keys_file_;
+  const Clock* const clock_;
   absl::Mutex mu_;
   std::shared_ptr<const JwtKeySet> keys_ ABSL_GUARDED_BY(mu_);
   std::filesystem::file_time_type stamp_ ABSL_GUARDED_BY(mu_);

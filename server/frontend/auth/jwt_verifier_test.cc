@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "server/frontend/auth/base64url.h"
 #include "server/frontend/auth/testing/test_keys.h"
+#include "tests/support/temp_dir.h"
 
 namespace weft::frontend::auth {
 namespace {
@@ -156,6 +159,36 @@ TEST_F(JwtVerifierTest, RejectsMalformedTokensWithoutCrashing) {
     auto r = Verify(Hmac(), t);
     EXPECT_EQ(r.status().code(), absl::StatusCode::kUnauthenticated) << t.substr(0, 40);
   }
+}
+
+TEST(JwtKeyFilesTest, ReloadsRotatedKeysAndKeepsOldOnesWhenTheNewFileIsBad) {
+  weft::testing::TempDir dir;
+  const std::string path = dir.path() + "/keys.pem";
+  TestKey first = TestKey::EcP256();
+  TestKey second = TestKey::EcP256();
+  testing::WriteFile(path, first.PublicPem());
+  FakeClock clock(absl::Now());
+  auto files = JwtKeyFiles::Load("", path, &clock);
+  ASSERT_TRUE(files.ok()) << files.status();
+  JwtVerifier v({}, files->get());
+  auto bump = [&](int seconds) {  // a new modification time, as a rewrite would give it
+    std::filesystem::last_write_time(
+        path, std::filesystem::last_write_time(path) + std::chrono::seconds(seconds));
+  };
+  EXPECT_TRUE(v.Verify(first.Sign(Claims()), absl::Now()).ok());
+  EXPECT_FALSE(v.Verify(second.Sign(Claims()), absl::Now()).ok());
+
+  testing::WriteFile(path, "garbage");  // a broken file keeps the old keys
+  bump(5);
+  clock.Advance(absl::Seconds(2));
+  EXPECT_TRUE(v.Verify(first.Sign(Claims()), absl::Now()).ok());
+
+  testing::WriteFile(path, second.PublicPem());  // a good one replaces them...
+  bump(10);
+  EXPECT_FALSE(v.Verify(second.Sign(Claims()), absl::Now()).ok());  // ...once a second passed
+  clock.Advance(absl::Seconds(2));
+  EXPECT_TRUE(v.Verify(second.Sign(Claims()), absl::Now()).ok());
+  EXPECT_FALSE(v.Verify(first.Sign(Claims()), absl::Now()).ok());
 }
 
 TEST(JwtKeySetTest, RejectsWeakOrUnusableKeys) {
