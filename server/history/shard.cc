@@ -52,6 +52,12 @@ absl::Status Shard::CheckOwnership() const {
 }
 
 absl::Status Shard::Commit(storage::Batch batch, bool sync) {
+  if (!sync) {
+    // Nothing to wait for: write at once instead of queueing behind the synced groups.
+    // RocksDB still orders it in its log before every later synced write.
+    if (auto s = CheckOwnership(); !s.ok()) return s;
+    return store_->Write(batch, /*sync=*/false);
+  }
   return committer_->Commit(std::move(batch),
                             {.sync = sync, .precheck = [this] { return CheckOwnership(); }});
 }
