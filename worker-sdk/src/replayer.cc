@@ -171,6 +171,7 @@ ReplayResult Replayer::Run(const api::v1::History& history,
                       std::move(expected));
     try {
       for (const HistoryEvent* e : undelivered) runtime.Deliver(*e);
+      runtime.ApplyCancelRequest();
     } catch (const detail::NondeterminismError&) {
       // Recorded in the runtime (a cancel request's commands did not match).
     }

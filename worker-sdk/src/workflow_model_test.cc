@@ -630,5 +630,23 @@ TEST(CancellationScopeTest, WorkflowCancelCancelsRootButDetachedScopeRunsCleanup
             "unbooked");
 }
 
+TEST(CancellationScopeTest, TimerThatFiredInTheSameBatchAsTheCancelIsNotCanceled) {
+  auto def = WorkflowDefinition::FromFunction("Comp", Compensating);
+  HistoryBuilder h("Comp", api::v1::Payloads());
+  int64_t wtc = h.CompleteTask();
+  int64_t book = h.ActivityScheduled(wtc, "1", "Book");
+  h.ActivityCompleted(book, api::v1::Payload());
+  wtc = h.CompleteTask();
+  h.TimerStarted(wtc, "2");
+  h.CancelRequested();
+  h.TimerFired("2");  // the server fired it before the task started: CancelTimer would be refused
+  h.StartTask();
+  ReplayResult r = Replay(def, h);
+  ASSERT_FALSE(r.task_failed) << r.message;
+  ASSERT_EQ(r.commands.size(), 1u) << Describe(r);
+  // The sleep ended normally, so the workflow completes; the request is still visible to it.
+  EXPECT_EQ(r.commands[0].command_type(), api::v1::COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION);
+}
+
 }  // namespace
 }  // namespace weft

@@ -217,6 +217,12 @@ WorkflowRuntime::WorkflowRuntime(WorkflowInfo info)
       cancel_requested_(std::make_shared<FutureState<void>>(this)),
       root_scope_(NewScope(nullptr)) {}
 
+void WorkflowRuntime::ApplyCancelRequest() {
+  if (!root_cancel_pending_) return;
+  root_cancel_pending_ = false;
+  CancelScope(*root_scope_);
+}
+
 void WorkflowRuntime::RunReady() {
   while (!ready_.empty() && !failed()) {
     std::coroutine_handle<> handle = ready_.front();
@@ -678,7 +684,7 @@ void WorkflowRuntime::Deliver(const HistoryEvent& e) {
       break;
     case EventType::EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED:
       cancel_requested_->SetValue();
-      CancelScope(*root_scope_);
+      root_cancel_pending_ = true;
       break;
     default:
       break;

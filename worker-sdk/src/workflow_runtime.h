@@ -83,6 +83,10 @@ class WorkflowRuntime : public Scheduler {
   // Ends the task: in replay, every expected command event must have been matched.
   void EndTask();
   void Deliver(const api::v1::HistoryEvent& event);
+  // After the task's events are delivered: a delivered cancel request cancels the root
+  // scope. Not at delivery, so that a timer that fired (or an activity that finished) later
+  // in the same batch is not canceled after the fact.
+  void ApplyCancelRequest();
   // In replay: matches `command` against the next expected event and returns that event
   // (throws NondeterminismError on a mismatch). Otherwise queues it and returns nullptr.
   const api::v1::HistoryEvent* IssueCommand(api::v1::Command command);
@@ -158,6 +162,7 @@ class WorkflowRuntime : public Scheduler {
   std::map<std::string, std::unique_ptr<SignalChannel>, std::less<>> channels_;
   std::shared_ptr<FutureState<void>> cancel_requested_;
   std::shared_ptr<ScopeState> root_scope_;
+  bool root_cancel_pending_ = false;
   // Replay: activities whose schedule found no event yet, by id -> the command's description.
   std::map<std::string, std::string> deferred_schedules_;
   std::map<std::string, int, std::less<>> versions_;                           // by change id
