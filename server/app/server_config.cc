@@ -23,8 +23,8 @@ absl::StatusOr<ServerConfig> Check(const ServerConfig& cfg) {
   }
   if (cfg.insecure_no_auth && cfg.HasAuthSettings()) {
     return absl::InvalidArgumentError(
-        "--insecure-no-auth contradicts --auth-jwt-secret-file, --auth-jwt-keys and "
-        "--tls-client-ca");
+        "--insecure-no-auth contradicts --auth-jwt-secret-file, --auth-jwt-keys, "
+        "--auth-bootstrap-admin-key-file and --tls-client-ca");
   }
   return cfg;
 }
@@ -65,6 +65,8 @@ absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv) {
   app.add_option("--auth-roles-claim", cfg.auth_roles_claim,
                  "JWT claim with the roles: admin or NAMESPACE:ROLE (dotted path allowed)")
       ->capture_default_str();
+  app.add_option("--auth-bootstrap-admin-key-file", cfg.auth_bootstrap_admin_key_file,
+                 "if this file does not exist, create an admin API key and write it there");
   app.add_flag("--insecure-no-auth", cfg.insecure_no_auth,
                "serve without authentication: anyone who can connect is admin");
   app.add_option("--tls-cert", cfg.tls_cert, "PEM certificate chain for gRPC over TLS");
@@ -109,6 +111,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv) {
                                               "auth-issuer",
                                               "auth-audience",
                                               "auth-roles-claim",
+                                              "auth-bootstrap-admin-key-file",
                                               "insecure-no-auth",
                                               "tls-cert",
                                               "tls-key",
@@ -136,6 +139,9 @@ absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv) {
       if (key == "auth-audience") cfg.auth_audience = kv.second.as<std::string>();
       if (key == "auth-roles-claim") cfg.auth_roles_claim = kv.second.as<std::string>();
       if (key == "insecure-no-auth") cfg.insecure_no_auth = kv.second.as<bool>();
+      if (key == "auth-bootstrap-admin-key-file") {
+        cfg.auth_bootstrap_admin_key_file = kv.second.as<std::string>();
+      }
       if (key == "tls-cert") cfg.tls_cert = kv.second.as<std::string>();
       if (key == "tls-key") cfg.tls_key = kv.second.as<std::string>();
       if (key == "tls-client-ca") cfg.tls_client_ca = kv.second.as<std::string>();

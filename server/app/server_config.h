@@ -12,6 +12,7 @@
 //   auth-issuer: https://idp.example.com
 //   auth-audience: weft
 //   auth-roles-claim: roles
+//   auth-bootstrap-admin-key-file: /etc/weft/admin.key  # an admin API key, made once
 //   tls-cert: /etc/weft/server.pem
 //   tls-key: /etc/weft/server.key
 //   tls-client-ca: /etc/weft/clients-ca.pem         # mTLS
@@ -50,6 +51,9 @@ struct ServerConfig {
   std::string auth_audience;         // empty: not checked
   std::string auth_roles_claim = "roles";
   bool insecure_no_auth = false;
+  // When this file does not exist at start, an admin API key is created and its secret
+  // written here (mode 0600): the first credential of a deployment without a JWT issuer.
+  std::string auth_bootstrap_admin_key_file;
   std::string tls_cert;       // PEM certificate chain; with tls_key, gRPC is served over TLS
   std::string tls_key;        // PEM private key
   std::string tls_client_ca;  // PEM CA: clients must present a certificate it signed (mTLS)
@@ -61,7 +65,8 @@ struct ServerConfig {
   // --insecure-no-auth.
   bool AuthEnabled() const;
   bool HasAuthSettings() const {
-    return !auth_jwt_secret_file.empty() || !auth_jwt_keys.empty() || !tls_client_ca.empty();
+    return !auth_jwt_secret_file.empty() || !auth_jwt_keys.empty() || !tls_client_ca.empty() ||
+           !auth_bootstrap_admin_key_file.empty();
   }
 };
 

@@ -1,9 +1,13 @@
 #include "server/app/weft_server.h"
 
+#include <fcntl.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -82,6 +86,31 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(
     opts.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
   }
   return grpc::SslServerCredentials(opts);
+}
+
+// Creates an admin API key and writes it to `path` unless that file exists: the first
+// credential of a deployment that has no JWT issuer. The file is created exclusively, 0600.
+absl::Status WriteBootstrapKey(frontend::auth::ApiKeyStore& keys, const std::string& path) {
+  if (std::filesystem::exists(path)) return absl::OkStatus();
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot create --auth-bootstrap-admin-key-file ", path, ": ", std::strerror(errno)));
+  }
+  auto key =
+      keys.Create("bootstrap", {{"", frontend::auth::Role::kAdmin}}, std::nullopt, "weft-server");
+  std::string text = key.ok() ? key->secret + "\n" : "";
+  bool written =
+      key.ok() && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  if (!written) {
+    ::unlink(path.c_str());
+    if (key.ok()) (void)keys.Revoke(key->record.id());
+    return key.ok() ? absl::InternalError(absl::StrCat("cannot write ", path)) : key.status();
+  }
+  std::cerr << "weft-server: wrote a new admin API key (id " << key->record.id() << ") to " << path
+            << "\n";
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -172,8 +201,13 @@ absl::Status WeftServer::StartSecurity() {
   if (enabled && !config_.HasAuthSettings()) {
     return absl::FailedPreconditionError(
         "no way to authenticate callers is configured: give --auth-jwt-secret-file, "
-        "--auth-jwt-keys or --tls-client-ca (see README, \"Securing weft\"), or "
-        "--insecure-no-auth to serve without authentication");
+        "--auth-jwt-keys, --auth-bootstrap-admin-key-file or --tls-client-ca (see README, "
+        "\"Securing weft\"), or --insecure-no-auth to serve without authentication");
+  }
+  if (!config_.auth_bootstrap_admin_key_file.empty()) {
+    if (auto st = WriteBootstrapKey(*api_keys_, config_.auth_bootstrap_admin_key_file); !st.ok()) {
+      return st;
+    }
   }
   if (!config_.auth_jwt_secret_file.empty() || !config_.auth_jwt_keys.empty()) {
     auto keys =

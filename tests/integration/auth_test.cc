@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <map>
@@ -142,6 +143,40 @@ TEST(AuthStartupTest, ANonDevStartWithoutAnyAuthMethodIsRefused) {
   (*ok)->Shutdown();
 }
 
+TEST(AuthStartupTest, BootstrapAdminKeyIsWrittenOnceAndWorks) {
+  weft::testing::TempDir dir;
+  app::ServerConfig cfg;
+  cfg.data_dir = dir.path() + "/data";
+  cfg.grpc_address = "127.0.0.1:0";
+  cfg.http_address = "127.0.0.1:0";
+  cfg.auth_bootstrap_admin_key_file = dir.path() + "/admin.key";
+  auto s = app::WeftServer::Start(cfg);
+  ASSERT_TRUE(s.ok()) << s.status();
+  std::string key = ReadAll(cfg.auth_bootstrap_admin_key_file);
+  ASSERT_EQ(key.rfind("weft_", 0), 0u);
+  key.pop_back();  // newline
+  EXPECT_EQ(std::filesystem::status(cfg.auth_bootstrap_admin_key_file).permissions() &
+                std::filesystem::perms::group_read,
+            std::filesystem::perms::none);
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string((*s)->grpc_port()),
+                                     grpc::InsecureChannelCredentials());
+  auto ws = WorkflowService::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("x-weft-api-key", key);
+  RegisterNamespaceRequest req;
+  req.set_namespace_("payments");
+  RegisterNamespaceResponse resp;
+  grpc::Status st = ws->RegisterNamespace(&ctx, req, &resp);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  (*s)->Shutdown();
+  s->reset();
+  // A second start leaves the file (and the key) alone.
+  auto again = app::WeftServer::Start(cfg);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(ReadAll(cfg.auth_bootstrap_admin_key_file), key + "\n");
+  (*again)->Shutdown();
+}
+
 TEST(AuthStartupTest, YamlTakesTheSameKeysAsTheFlags) {
   weft::testing::TempDir dir;
   WriteFile(dir.path() + "/weft.yaml",
@@ -170,6 +205,17 @@ TEST(AuthStartupTest, YamlTakesTheSameKeysAsTheFlags) {
 
 TEST_F(AuthTest, JwtRolesDecideWhatACallerMayDo) {
   Start();
+  {
+    auto ctx = Ctx(Bearer(Token({"default:writer"})));
+    ctx->AddMetadata("x-weft-api-key", "weft_0123456789abcdef_x");
+    StartWorkflowExecutionRequest req;
+    StartWorkflowExecutionResponse resp;
+    grpc::Status both = stub_->StartWorkflowExecution(ctx.get(), req, &resp);
+    EXPECT_EQ(both.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_NE(both.error_message().find("send one credential"), std::string::npos);
+  }
+  EXPECT_EQ(StartWf(Credential{"authorization", "Basic cm9vdDpyb290"}).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
   grpc::Status none = StartWf(std::nullopt);
   EXPECT_EQ(none.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_NE(none.error_message().find("no credentials"), std::string::npos);
