@@ -8,7 +8,7 @@ seconds="${2:-10}"
 artifacts="${ARTIFACTS:-/tmp}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-for target in jwt_fuzz validation_fuzz; do
+for target in jwt_fuzz validation_fuzz replayer_fuzz; do
   mkdir -p "$work/$target"
   echo "fuzz: $target for ${seconds}s"
   if ! "$dir/$target" -max_total_time="$seconds" -max_len=4096 -timeout=5 -rss_limit_mb=1024 \
