@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "command_events.h"
 #include "weft/api/v1/command.pb.h"
 #include "weft/api/v1/history.pb.h"
 #include "weft/future.h"
@@ -41,14 +42,6 @@ class NondeterminismError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
-
-// "ActivityTaskScheduled(activity_id=1, type=Compose)" and the like, for error messages.
-std::string DescribeEvent(const api::v1::HistoryEvent& event);
-std::string DescribeCommand(const api::v1::Command& command);
-// Whether `event` is what `command` produces (type and identity).
-bool CommandMatchesEvent(const api::v1::Command& command, const api::v1::HistoryEvent& event);
-// Whether `event` records a command; sets *completed_id to its workflow task completed id.
-bool IsCommandEvent(const api::v1::HistoryEvent& event, int64_t* completed_id);
 
 // A cancellation scope's state (see weft::CancellationScope). Parents own their children.
 struct ScopeState {
