@@ -40,7 +40,12 @@ from opslib import DEPLOY, fail, log
 
 K8S = os.path.join(DEPLOY, "kubernetes")
 PROMETHEUS_RULE = os.path.join(K8S, "prometheusrule.yaml")
-CONFIG_KEYS = {"dev", "data-dir", "grpc-address", "http-address", "num-shards", "durability"}
+CONFIG_KEYS = {"dev", "data-dir", "grpc-address", "http-address", "num-shards", "durability",
+               # security (README, "Securing weft")
+               "auth-jwt-secret-file", "auth-jwt-keys", "auth-issuer", "auth-audience",
+               "auth-roles-claim", "auth-bootstrap-admin-key-file", "insecure-no-auth", "tls-cert",
+               "tls-key", "tls-client-ca", "audit-log", "rate-limit-namespace-rps",
+               "rate-limit-caller-rps"}
 
 errors = []
 
