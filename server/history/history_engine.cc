@@ -152,7 +152,26 @@ absl::StatusOr<HistoryEngine::Locked> HistoryEngine::LockRun(const std::string& 
   return l;
 }
 
+void HistoryEngine::EnforceHistoryLimits(Transition& tr) {
+  internal::MutableState& ms = tr.ms();
+  int64_t events = ms.next_event_id() - 1;
+  if (!IsRunning(ms) || (events < options_.history_limit_events &&
+                         ms.history_size_bytes() < options_.history_limit_bytes)) {
+    return;
+  }
+  tr.FlushBuffered();
+  auto* e = tr.Append(api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED);
+  auto* a = e->mutable_workflow_execution_terminated_event_attributes();
+  a->set_reason(
+      absl::StrCat("history limit reached: ", events, " events, ", ms.history_size_bytes(),
+                   " bytes (limits ", options_.history_limit_events, " events, ",
+                   options_.history_limit_bytes, " bytes); continue as new before the limit"));
+  a->set_identity("weft-server");
+  CloseRun(tr, api::v1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
+}
+
 absl::Status HistoryEngine::CommitAndInstall(Locked& locked, Transition& tr, bool sync) {
+  EnforceHistoryLimits(tr);
   absl::Status s = tr.Commit(sync);
   if (!s.ok()) {
     locked.entry->loaded = false;  // reload from storage next time

@@ -32,6 +32,12 @@ class HistoryEngine : public HistoryClient {
     int num_shards = 16;
     absl::Duration default_workflow_task_timeout = absl::Seconds(10);
     absl::Duration max_long_poll = absl::Seconds(60);
+    // History limits (Temporal's defaults): past the suggestion a workflow task says
+    // suggest_continue_as_new; past the limit the run is terminated rather than grow.
+    int64_t suggest_continue_as_new_events = 4096;
+    int64_t suggest_continue_as_new_bytes = 4 << 20;
+    int64_t history_limit_events = 51200;
+    int64_t history_limit_bytes = 50 << 20;
   };
 
   HistoryEngine(storage::Store* store, matching::MatchingClient* matching, const Clock* clock,
@@ -144,6 +150,8 @@ class HistoryEngine : public HistoryClient {
   // Schedules a workflow task unless one is pending, in flight or backing off.
   void ScheduleWorkflowTaskIfNeeded(Transition& tr);
   void CloseRun(Transition& tr, api::v1::WorkflowExecutionStatus status);
+  // Terminates a running run whose history passed the hard limits.
+  void EnforceHistoryLimits(Transition& tr);
   absl::Status TerminateLocked(Locked& locked, const std::string& reason,
                                const std::string& identity);
   absl::Status SignalLocked(Locked& locked, const std::string& name, const api::v1::Payloads& input,

@@ -261,3 +261,40 @@ TEST_F(HistoryEngineTest, HeartbeatTimeoutRetriesAndHandsOverDetails) {
 
 }  // namespace
 }  // namespace weft::history
+
+namespace weft::history {
+namespace {
+
+TEST_F(HistoryEngineTest, HistoryLimitsSuggestThenTerminate) {
+  engine_.reset();
+  HistoryEngine::Options opts;
+  opts.num_shards = 4;
+  opts.suggest_continue_as_new_events = 5;
+  opts.history_limit_events = 12;
+  engine_ = std::make_unique<HistoryEngine>(store_.get(), &matching_, &clock_, nullptr, opts);
+  ASSERT_TRUE(engine_->Start().ok());
+
+  Start("big");
+  auto wt = StartWorkflowTask();
+  EXPECT_FALSE(wt.suggest_continue_as_new());  // 3 events
+  EXPECT_GT(wt.history_size_bytes(), 0);
+  ASSERT_TRUE(Respond(wt, {Activity("1"), Activity("2")}).ok());  // 6 events
+  api::v1::SignalWorkflowExecutionRequest sig;
+  sig.mutable_workflow_execution()->set_workflow_id("big");
+  sig.set_signal_name("s");
+  ASSERT_TRUE(engine_->SignalWorkflowExecution(ns_, sig).ok());  // 8 events
+  wt = StartWorkflowTask();                                      // 9 events
+  EXPECT_TRUE(wt.suggest_continue_as_new());
+  ASSERT_TRUE(Respond(wt, {Activity("3"), Activity("4"), Activity("5")}).ok());  // 13 > 12
+  auto types = Types("big");
+  ASSERT_FALSE(types.empty());
+  EXPECT_EQ(types.back(), api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED);
+  api::v1::WorkflowExecution e;
+  e.set_workflow_id("big");
+  auto d = engine_->DescribeWorkflowExecution(ns_, e);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->workflow_execution_info().status(), api::v1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
+}
+
+}  // namespace
+}  // namespace weft::history

@@ -114,6 +114,9 @@ void Transition::AppendTo(storage::Batch& batch) {
   const std::string& run = ms_.run_id();
   if (!events_.empty()) {
     const int64_t first_event_id = events_.front().event_id();
+    int64_t bytes = 0;
+    for (const auto& e : events_) bytes += static_cast<int64_t>(e.ByteSizeLong());
+    ms_.set_history_size_bytes(ms_.history_size_bytes() + bytes);
     api::v1::History h;
     h.mutable_events()->Reserve(static_cast<int>(events_.size()));
     for (auto& e : events_) *h.add_events() = std::move(e);  // events_ is spent here

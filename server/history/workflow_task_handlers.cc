@@ -84,6 +84,10 @@ absl::StatusOr<api::v1::PollWorkflowTaskQueueResponse> HistoryEngine::RecordWork
   resp.set_previous_started_event_id(previous_started);
   resp.set_started_event_id(wt_info.started_event_id());
   resp.set_attempt(wt_info.attempt());
+  resp.set_history_size_bytes(state.history_size_bytes());
+  resp.set_suggest_continue_as_new(
+      wt_info.started_event_id() >= options_.suggest_continue_as_new_events ||
+      state.history_size_bytes() >= options_.suggest_continue_as_new_bytes);
   for (auto& ev : *events) *resp.mutable_history()->add_events() = std::move(ev);
   *resp.mutable_scheduled_time() = wt_info.scheduled_time();
   *resp.mutable_started_time() = wt_info.started_time();
