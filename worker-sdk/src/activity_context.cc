@@ -40,4 +40,9 @@ void ActivityContext::FlushHeartbeat() {
   if (sender_ && sender_(details)) cancel_requested_.store(true);
 }
 
+CircuitBreaker& ActivityContext::Breaker(std::string_view key) {
+  static CircuitBreakerRegistry* const process_breakers = new CircuitBreakerRegistry();
+  return (breakers_ != nullptr ? breakers_ : process_breakers)->Get(key);
+}
+
 }  // namespace weft

@@ -54,7 +54,7 @@ std::string Names(const Map& m) {
 }  // namespace
 
 Worker::Worker(Client& client, WorkerOptions options)
-    : client_(client), options_(std::move(options)) {
+    : client_(client), options_(std::move(options)), breakers_(options_.circuit_breaker) {
   if (options_.identity.empty()) options_.identity = client_.identity();
   if (options_.max_concurrent_workflow_tasks < 1) options_.max_concurrent_workflow_tasks = 1;
   if (options_.max_concurrent_activities < 1) options_.max_concurrent_activities = 1;
@@ -401,6 +401,7 @@ void Worker::HandleActivityTask(const api::v1::PollActivityTaskQueueResponse& ta
     return resp.cancel_requested();
   };
   ActivityContext ctx(std::move(info), task.heartbeat_details(), heartbeat);
+  ctx.set_breakers(&breakers_);
 
   api::v1::Payloads result;
   try {

@@ -28,6 +28,7 @@
 #include <utility>
 
 #include "weft/api/v1/workflow_service.pb.h"
+#include "weft/circuit_breaker.h"
 #include "weft/payload.h"
 
 namespace weft {
@@ -72,6 +73,12 @@ class ActivityContext {
   // an activity that wants to be cancellable must heartbeat).
   bool IsCancelRequested() const { return cancel_requested_.load(); }
 
+  // The worker's circuit breaker for `key` (see circuit_breaker.h), shared by every
+  // activity on the worker: ctx.Breaker("payments-api").Call([&] { ... }).
+  CircuitBreaker& Breaker(std::string_view key);
+  // For the worker: where Breaker() looks (default: one registry for the process).
+  void set_breakers(CircuitBreakerRegistry* breakers) { breakers_ = breakers; }
+
   int32_t Attempt() const { return info_.attempt; }
   const ActivityInfo& Info() const { return info_; }
 
@@ -93,6 +100,7 @@ class ActivityContext {
   bool sent_once_ = false;
   std::optional<api::v1::Payloads> unsent_details_;  // the latest throttled details
   std::atomic<bool> cancel_requested_{false};
+  CircuitBreakerRegistry* breakers_ = nullptr;
 };
 
 namespace detail {

@@ -34,6 +34,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "weft/activity.h"
+#include "weft/circuit_breaker.h"
 #include "weft/client.h"
 #include "weft/workflow_definition.h"
 
@@ -44,6 +45,8 @@ struct WorkerOptions {
   int max_concurrent_workflow_tasks = 2;
   int max_concurrent_activities = 8;
   std::string identity;  // empty: the client's identity
+  // Defaults of the breakers activities get from ActivityContext::Breaker(key).
+  CircuitBreakerOptions circuit_breaker;
 };
 
 class Worker {
@@ -94,6 +97,7 @@ class Worker {
   WorkerOptions options_;
   std::map<std::string, WorkflowDefinition> workflows_;
   std::map<std::string, ActivityDefinition> activities_;
+  CircuitBreakerRegistry breakers_;  // shared by the activities of this worker
 
   mutable absl::Mutex mu_;
   bool started_ ABSL_GUARDED_BY(mu_) = false;
