@@ -2,6 +2,7 @@
 // cancellation with compensation): weft-server, weft-samples-worker and the weft CLI run as
 // separate processes over loopback with real RocksDB, driving the samples in samples/.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -23,14 +24,18 @@ class WorkflowModelE2eTest : public ::testing::Test {
   void SetUp() override {
     port_ = PickFreePort();
     address_ = absl::StrCat("127.0.0.1:", port_);
-    server_ = std::make_unique<Process>(
-        std::vector<std::string>{WEFT_SERVER_BIN, "--dev", "--data-dir", dir_.path(),
-                                 "--grpc-address", address_, "--http-address", "127.0.0.1:0"});
-    ASSERT_TRUE(server_->WaitForLine("weft-server ready", absl::Seconds(60))) << server_->Output();
+    StartServer();
     worker_ = std::make_unique<Process>(
         std::vector<std::string>{WEFT_SAMPLES_WORKER_BIN, "--address", address_});
     ASSERT_TRUE(worker_->WaitForLine("weft-samples-worker ready", absl::Seconds(60)))
         << worker_->Output();
+  }
+
+  void StartServer() {
+    server_ = std::make_unique<Process>(
+        std::vector<std::string>{WEFT_SERVER_BIN, "--dev", "--data-dir", dir_.path(),
+                                 "--grpc-address", address_, "--http-address", "127.0.0.1:0"});
+    ASSERT_TRUE(server_->WaitForLine("weft-server ready", absl::Seconds(60))) << server_->Output();
   }
 
   RunResult Cli(std::vector<std::string> args, absl::Duration timeout = absl::Seconds(60)) {
@@ -236,6 +241,41 @@ TEST_F(WorkflowModelE2eTest, ResultWaitsAcrossContinueAsNewWhileRunning) {
                     absl::Seconds(90));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(json::parse(r.out), 3);
+}
+
+TEST_F(WorkflowModelE2eTest, ContinueAsNewChainSurvivesServerSigkill) {
+  const std::string first_run = StartChain("chain-kill", R"({"count":0,"until":15})");
+  ASSERT_FALSE(first_run.empty());
+  // Kill the server once the chain is under way (a few runs continued).
+  bool under_way = false;
+  for (int i = 0; i < 300 && !under_way; ++i) {
+    RunResult d = Cli({"--output", "json", "workflow", "describe", "--workflow-id", "chain-kill"});
+    json j = json::parse(d.out, nullptr, false);
+    under_way =
+        j.is_object() && !j["workflow_execution_info"].value("continued_from_run_id", "").empty();
+    if (!under_way) absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_TRUE(under_way);
+  server_->Signal(SIGKILL);
+  EXPECT_EQ(server_->Wait(), 128 + SIGKILL);
+  StartServer();
+
+  RunResult r = Cli({"workflow", "result", "-w", "chain-kill", "-r", first_run, "--timeout", "60s"},
+                    absl::Seconds(90));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out), 15);
+  // Each count ran in exactly one run: 15 continued runs and one that completed.
+  RunResult list = Cli({"--output", "json", "workflow", "list"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  int continued = 0, completed = 0;
+  for (const auto& e : json::parse(list.out).value("executions", json::array())) {
+    if (e["execution"].value("workflow_id", "") != "chain-kill") continue;
+    const std::string status = e.value("status", "");
+    continued += status == "WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW";
+    completed += status == "WORKFLOW_EXECUTION_STATUS_COMPLETED";
+  }
+  EXPECT_EQ(continued, 15);
+  EXPECT_EQ(completed, 1);
 }
 
 TEST_F(WorkflowModelE2eTest, VersionedRecordsTheVersionMarkerAndTakesTheNewPath) {
