@@ -15,7 +15,9 @@
 // Versioning: ctx.GetVersion("change", kDefaultVersion, 1) picks a code path per run.
 // Cancellation: a workflow cancel request cancels the root CancellationScope: pending
 // activities get RequestCancelActivityTask, timers CancelTimer, and awaiting them throws a
-// CanceledError. Cleanup runs in ctx.NewDetachedCancellationScope().context().
+// CanceledError. Cleanup runs in a detached scope, kept in a variable while it is used:
+//   CancellationScope cleanup = ctx.NewDetachedCancellationScope();
+//   co_await cleanup.context().ExecuteActivity<void>("Refund", opts, order);
 //
 // Thread safety: none. A context is created by the runtime for one replay of one workflow
 // task and is only valid inside that workflow's coroutines; don't keep it elsewhere.
