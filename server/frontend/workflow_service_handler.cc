@@ -359,6 +359,9 @@ grpc::Status WorkflowServiceHandler::RespondQueryTaskCompleted(
       return absl::InvalidArgumentError(
           "task_token is not a query task token: pass back the token from the poll response");
     }
+    if (token.namespace_id() != ns->id) {
+      return absl::InvalidArgumentError("task_token belongs to another namespace");
+    }
     if (!api::v1::QueryResultType_IsValid(req->completed_type()) ||
         req->completed_type() == api::v1::QUERY_RESULT_TYPE_UNSPECIFIED) {
       return absl::InvalidArgumentError("completed_type must be ANSWERED or FAILED");
