@@ -368,5 +368,33 @@ TEST_F(WorkflowModelE2eTest, CancellableSagaCompensatesAfterCancelAndClosesCance
       << log.out;
 }
 
+TEST_F(WorkflowModelE2eTest, WorkflowCancelReachesARunningActivityThroughItsHeartbeat) {
+  // SlowGreeting's activity heartbeats for 30 s unless it learns it was canceled.
+  StartWorkflow("SlowGreeting", "slow-cancel", R"({"name":"Ada","seconds":30})");
+  bool started = false;
+  for (int i = 0; i < 300 && !started; ++i) {
+    RunResult d = Cli({"--output", "json", "workflow", "describe", "--workflow-id", "slow-cancel"});
+    json j = json::parse(d.out, nullptr, false);
+    if (j.is_object() && j.contains("pending_activities")) {
+      for (const auto& a : j["pending_activities"]) started |= a.value("state", "") == "STARTED";
+    }
+    if (!started) absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_TRUE(started);
+  const absl::Time canceled_at = absl::Now();
+  ASSERT_EQ(Cli({"workflow", "cancel", "-w", "slow-cancel"}).exit_code, 0);
+
+  RunResult r = Result("slow-cancel");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("was canceled"), std::string::npos) << r.err;
+  EXPECT_LT(absl::Now() - canceled_at, absl::Seconds(15));  // not after the 30 s of work
+
+  json events = HistoryJson("slow-cancel");
+  EXPECT_EQ(Events(events, "EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED").size(), 1u)
+      << events.dump();
+  EXPECT_EQ(Events(events, "EVENT_TYPE_ACTIVITY_TASK_CANCELED").size(), 1u) << events.dump();
+  EXPECT_EQ(Events(events, "EVENT_TYPE_ACTIVITY_TASK_COMPLETED").size(), 0u);
+}
+
 }  // namespace
 }  // namespace weft::testing
