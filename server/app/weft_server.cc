@@ -32,7 +32,10 @@ namespace {
 
 constexpr int kDefaultShards = 16;
 constexpr char kClusterKey[] = "cluster";
-constexpr int kMaxMessageBytes = 64 * 1024 * 1024;
+// A request may carry at most 4 MB (payloads are limited to 2 MB each by validation);
+// responses (history pages) may be larger.
+constexpr int kMaxRequestBytes = 4 * 1024 * 1024;
+constexpr int kMaxResponseBytes = 64 * 1024 * 1024;
 
 // Fixes the shard count the first time a data directory is used and refuses a different one
 // later: workflows are placed by hash modulo the shard count.
@@ -171,8 +174,8 @@ absl::StatusOr<std::unique_ptr<WeftServer>> WeftServer::Start(const ServerConfig
   grpc::ServerBuilder builder;
   // Two servers must never share a port by accident.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
-  builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
+  builder.SetMaxSendMessageSize(kMaxResponseBytes);
   builder.AddListeningPort(config.grpc_address, *credentials, &s->grpc_port_);
   builder.RegisterService(s->handler_.get());
   builder.RegisterService(s->admin_handler_.get());

@@ -63,6 +63,15 @@ grpc::Status WorkflowServiceHandler::Handle(grpc::ServerContext* ctx, const char
   return ToGrpcStatus(s);
 }
 
+absl::StatusOr<NamespaceRef> WorkflowServiceHandler::ResolveForRun(const std::string& ns,
+                                                                   const std::string& workflow_id,
+                                                                   const char* field) {
+  auto ref = Resolve(ns);
+  if (!ref.ok()) return ref.status();
+  if (auto s = ValidateId(workflow_id, field); !s.ok()) return s;
+  return ref;
+}
+
 absl::StatusOr<NamespaceRef> WorkflowServiceHandler::Resolve(const std::string& ns) {
   if (auto s = ValidateId(ns, "namespace"); !s.ok()) return s;
   auto rec = namespaces_->Get(ns);
@@ -170,11 +179,9 @@ grpc::Status WorkflowServiceHandler::GetWorkflowExecutionHistory(
   return Handle(
       ctx, "GetWorkflowExecutionHistory", req->namespace_(), req->execution().workflow_id(),
       [&]() -> absl::Status {
-        auto ns = Resolve(req->namespace_());
+        auto ns = ResolveForRun(req->namespace_(), req->execution().workflow_id(),
+                                "execution.workflow_id");
         if (!ns.ok()) return ns.status();
-        if (auto s = ValidateId(req->execution().workflow_id(), "execution.workflow_id"); !s.ok()) {
-          return s;
-        }
         if (!api::v1::HistoryEventFilterType_IsValid(req->history_event_filter_type())) {
           return absl::InvalidArgumentError("history_event_filter_type is not a known value");
         }
@@ -191,12 +198,9 @@ grpc::Status WorkflowServiceHandler::DescribeWorkflowExecution(
     api::v1::DescribeWorkflowExecutionResponse* resp) {
   return Handle(ctx, "DescribeWorkflowExecution", req->namespace_(), req->execution().workflow_id(),
                 [&]() -> absl::Status {
-                  auto ns = Resolve(req->namespace_());
+                  auto ns = ResolveForRun(req->namespace_(), req->execution().workflow_id(),
+                                          "execution.workflow_id");
                   if (!ns.ok()) return ns.status();
-                  if (auto s = ValidateId(req->execution().workflow_id(), "execution.workflow_id");
-                      !s.ok()) {
-                    return s;
-                  }
                   auto r = history_->DescribeWorkflowExecution(*ns, req->execution());
                   if (!r.ok()) return r.status();
                   *resp = std::move(*r);
@@ -226,13 +230,10 @@ grpc::Status WorkflowServiceHandler::SignalWorkflowExecution(
     api::v1::SignalWorkflowExecutionResponse*) {
   return Handle(ctx, "SignalWorkflowExecution", req->namespace_(),
                 req->workflow_execution().workflow_id(), [&]() -> absl::Status {
-                  auto ns = Resolve(req->namespace_());
+                  auto ns =
+                      ResolveForRun(req->namespace_(), req->workflow_execution().workflow_id(),
+                                    "workflow_execution.workflow_id");
                   if (!ns.ok()) return ns.status();
-                  if (auto s = ValidateId(req->workflow_execution().workflow_id(),
-                                          "workflow_execution.workflow_id");
-                      !s.ok()) {
-                    return s;
-                  }
                   if (auto s = ValidateId(req->signal_name(), "signal_name"); !s.ok()) return s;
                   if (auto s = ValidatePayloads(req->input(), "input"); !s.ok()) return s;
                   return history_->SignalWorkflowExecution(*ns, *req);
@@ -244,13 +245,10 @@ grpc::Status WorkflowServiceHandler::RequestCancelWorkflowExecution(
     api::v1::RequestCancelWorkflowExecutionResponse*) {
   return Handle(ctx, "RequestCancelWorkflowExecution", req->namespace_(),
                 req->workflow_execution().workflow_id(), [&]() -> absl::Status {
-                  auto ns = Resolve(req->namespace_());
+                  auto ns =
+                      ResolveForRun(req->namespace_(), req->workflow_execution().workflow_id(),
+                                    "workflow_execution.workflow_id");
                   if (!ns.ok()) return ns.status();
-                  if (auto s = ValidateId(req->workflow_execution().workflow_id(),
-                                          "workflow_execution.workflow_id");
-                      !s.ok()) {
-                    return s;
-                  }
                   return history_->RequestCancelWorkflowExecution(*ns, *req);
                 });
 }
@@ -260,13 +258,10 @@ grpc::Status WorkflowServiceHandler::TerminateWorkflowExecution(
     api::v1::TerminateWorkflowExecutionResponse*) {
   return Handle(ctx, "TerminateWorkflowExecution", req->namespace_(),
                 req->workflow_execution().workflow_id(), [&]() -> absl::Status {
-                  auto ns = Resolve(req->namespace_());
+                  auto ns =
+                      ResolveForRun(req->namespace_(), req->workflow_execution().workflow_id(),
+                                    "workflow_execution.workflow_id");
                   if (!ns.ok()) return ns.status();
-                  if (auto s = ValidateId(req->workflow_execution().workflow_id(),
-                                          "workflow_execution.workflow_id");
-                      !s.ok()) {
-                    return s;
-                  }
                   return history_->TerminateWorkflowExecution(*ns, *req);
                 });
 }
@@ -276,40 +271,39 @@ grpc::Status WorkflowServiceHandler::TerminateWorkflowExecution(
 grpc::Status WorkflowServiceHandler::QueryWorkflow(grpc::ServerContext* ctx,
                                                    const api::v1::QueryWorkflowRequest* req,
                                                    api::v1::QueryWorkflowResponse* resp) {
-  return Handle(
-      ctx, "QueryWorkflow", req->namespace_(), req->execution().workflow_id(),
-      [&]() -> absl::Status {
-        auto ns = Resolve(req->namespace_());
-        if (!ns.ok()) return ns.status();
-        if (auto s = ValidateId(req->execution().workflow_id(), "execution.workflow_id"); !s.ok()) {
-          return s;
-        }
-        if (auto s = ValidateId(req->query().query_type(), "query.query_type"); !s.ok()) return s;
-        if (auto s = ValidatePayloads(req->query().query_args(), "query.query_args"); !s.ok()) {
-          return s;
-        }
-        auto run = history_->DescribeWorkflowExecution(*ns, req->execution());
-        if (!run.ok()) return run.status();
-        const auto& info = run->workflow_execution_info();
-        std::string id = queries_.Add(req->query());
-        internal::BacklogTask task;
-        task.set_namespace_id(ns->id);
-        task.set_workflow_id(info.execution().workflow_id());
-        task.set_run_id(info.execution().run_id());
-        task.set_query_id(id);
-        *task.mutable_create_time() = ToProto(clock_->Now());
-        matching::TaskQueueId queue{ns->id, info.task_queue(), internal::TASK_KIND_WORKFLOW,
-                                    ns->name};
-        absl::Time deadline = CallDeadline(ctx, clock_->Now(), kLongPoll);
-        if (auto s = matching_->AddTask(queue, task); !s.ok()) {
-          (void)queries_.Wait(id, absl::InfinitePast());  // forget it
-          return s;
-        }
-        auto result = queries_.Wait(id, deadline);
-        if (!result.ok()) return result.status();
-        *resp->mutable_query_result() = std::move(*result);
-        return absl::OkStatus();
-      });
+  return Handle(ctx, "QueryWorkflow", req->namespace_(), req->execution().workflow_id(),
+                [&]() -> absl::Status {
+                  auto ns = ResolveForRun(req->namespace_(), req->execution().workflow_id(),
+                                          "execution.workflow_id");
+                  if (!ns.ok()) return ns.status();
+                  if (auto s = ValidateId(req->query().query_type(), "query.query_type"); !s.ok())
+                    return s;
+                  if (auto s = ValidatePayloads(req->query().query_args(), "query.query_args");
+                      !s.ok()) {
+                    return s;
+                  }
+                  auto run = history_->DescribeWorkflowExecution(*ns, req->execution());
+                  if (!run.ok()) return run.status();
+                  const auto& info = run->workflow_execution_info();
+                  std::string id = queries_.Add(req->query());
+                  internal::BacklogTask task;
+                  task.set_namespace_id(ns->id);
+                  task.set_workflow_id(info.execution().workflow_id());
+                  task.set_run_id(info.execution().run_id());
+                  task.set_query_id(id);
+                  *task.mutable_create_time() = ToProto(clock_->Now());
+                  matching::TaskQueueId queue{ns->id, info.task_queue(),
+                                              internal::TASK_KIND_WORKFLOW, ns->name};
+                  absl::Time deadline = CallDeadline(ctx, clock_->Now(), kLongPoll);
+                  if (auto s = matching_->AddTask(queue, task); !s.ok()) {
+                    (void)queries_.Wait(id, absl::InfinitePast());  // forget it
+                    return s;
+                  }
+                  auto result = queries_.Wait(id, deadline);
+                  if (!result.ok()) return result.status();
+                  *resp->mutable_query_result() = std::move(*result);
+                  return absl::OkStatus();
+                });
 }
 
 absl::StatusOr<api::v1::PollWorkflowTaskQueueResponse> WorkflowServiceHandler::QueryTask(

@@ -101,6 +101,10 @@ class WorkflowServiceHandler final : public api::v1::WorkflowService::Service {
   grpc::Status Handle(grpc::ServerContext* ctx, const char* method, const std::string& ns,
                       const std::string& target, Fn&& fn);
   absl::StatusOr<history::NamespaceRef> Resolve(const std::string& ns);
+  // Resolve() plus validation of the workflow id the call names (`field` for the message).
+  absl::StatusOr<history::NamespaceRef> ResolveForRun(const std::string& ns,
+                                                      const std::string& workflow_id,
+                                                      const char* field);
   // Waits for a task on the queue and records it started; loops over stale tasks.
   template <typename Response, typename Record>
   absl::Status Poll(grpc::ServerContext* ctx, const std::string& ns, const std::string& queue,

@@ -395,6 +395,13 @@ TEST_F(ServerApiTest, BadInputGetsClearErrors) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(s.error_message().find("2 MB"), std::string::npos) << s.error_message();
 
+  // Past the 4 MB request limit gRPC itself refuses the call, before any handler runs.
+  req.mutable_input()->add_payloads()->set_data(std::string(3 * 1024 * 1024, 'y'));
+  s = stub_->StartWorkflowExecution(Ctx().get(), req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(s.error_message().find("larger than max"), std::string::npos) << s.error_message();
+  req.mutable_input()->Clear();
+
   EXPECT_EQ(Complete("garbage", {}).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 
   Start("wf-bad");
