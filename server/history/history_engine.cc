@@ -288,7 +288,8 @@ void HistoryEngine::InitRun(Transition& tr, const NewRun& spec) {
   *a->mutable_retry_policy() = spec.retry_policy;
   *a->mutable_memo() = spec.memo;
   a->set_original_execution_run_id(ms.run_id());
-  a->set_first_execution_run_id(spec.first_run_id.empty() ? ms.run_id() : spec.first_run_id);
+  ms.set_first_run_id(spec.first_run_id.empty() ? ms.run_id() : spec.first_run_id);
+  a->set_first_execution_run_id(ms.first_run_id());
   a->set_continued_execution_run_id(spec.continued_from_run_id);
   if (spec.signal != nullptr) {
     auto* se = tr.Append(api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);

@@ -403,6 +403,7 @@ absl::Status HistoryEngine::ApplyCommands(Transition& tr,
         spec.memo = ms.memo();
         spec.identity = req.identity();
         spec.continued_from_run_id = ms.run_id();
+        spec.first_run_id = ms.first_run_id().empty() ? ms.run_id() : ms.first_run_id();
         Transition& next = tr.AddRun(NewRunState({ms.namespace_id(), ms.namespace_name()}, spec));
         InitRun(next, spec);
 

@@ -467,6 +467,7 @@ TEST_F(ServerApiTest, ContinueAsNewStartsANewRunInTheSameCommit) {
   const auto& started = wt.history().events(0).workflow_execution_started_event_attributes();
   EXPECT_EQ(started.input().payloads(0).data(), "2");
   EXPECT_EQ(started.continued_execution_run_id(), first);
+  EXPECT_EQ(started.first_execution_run_id(), first);
   EXPECT_EQ(started.workflow_type().name(), "Wf");
 
   DescribeWorkflowExecutionRequest dreq;
