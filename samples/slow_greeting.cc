@@ -1,5 +1,6 @@
 // SlowGreeting: a long activity that heartbeats, so a crashed worker is noticed within the
-// heartbeat timeout and a cancellation reaches it.
+// heartbeat timeout and a cancellation reaches it. Input {"name", "seconds",
+// "heartbeat_timeout_seconds" (default 1; 0: none, so only start-to-close notices a crash)}.
 #include <chrono>
 #include <string>
 #include <thread>
@@ -13,13 +14,17 @@ namespace {
 struct SlowGreetingInput {
   std::string name;
   double seconds = 0;
+  double heartbeat_timeout_seconds = 1;
 };
 void from_json(const nlohmann::json& j, SlowGreetingInput& in) {
   j.at("name").get_to(in.name);
   in.seconds = j.value("seconds", 0.0);
+  in.heartbeat_timeout_seconds = j.value("heartbeat_timeout_seconds", 1.0);
 }
 void to_json(nlohmann::json& j, const SlowGreetingInput& in) {
-  j = {{"name", in.name}, {"seconds", in.seconds}};
+  j = {{"name", in.name},
+       {"seconds", in.seconds},
+       {"heartbeat_timeout_seconds", in.heartbeat_timeout_seconds}};
 }
 
 std::string SlowCompose(ActivityContext& ctx, SlowGreetingInput in) {
@@ -39,7 +44,11 @@ Workflow<std::string> SlowGreeting(WorkflowContext& ctx, SlowGreetingInput in) {
   auto timeout =
       std::chrono::milliseconds(static_cast<int64_t>(in.seconds * 1000)) + std::chrono::seconds(2);
   co_return co_await ctx.ExecuteActivity<std::string>(
-      "SlowCompose", {.start_to_close = timeout, .heartbeat_timeout = std::chrono::seconds(1)}, in);
+      "SlowCompose",
+      {.start_to_close = timeout,
+       .heartbeat_timeout =
+           std::chrono::milliseconds(static_cast<int64_t>(in.heartbeat_timeout_seconds * 1000))},
+      in);
 }
 
 }  // namespace

@@ -72,6 +72,37 @@ class SamplesE2eTest : public ::testing::Test {
     return n;
   }
 
+  // Starts SlowGreeting, SIGKILLs the worker once the activity runs there, starts another
+  // worker, and checks the run completes with attempt 2 of the activity in its history.
+  void KillWorkerMidActivity(const std::string& id, const std::string& input) {
+    StartWorkflow("SlowGreeting", id, input);
+    // Wait (bounded) until the activity runs on the worker.
+    bool started = false;
+    for (int i = 0; i < 300 && !started; ++i) {
+      RunResult d = Cli({"--output", "json", "workflow", "describe", "--workflow-id", id});
+      auto j = nlohmann::json::parse(d.out, nullptr, false);
+      if (j.is_object() && j.contains("pending_activities")) {
+        for (const auto& a : j["pending_activities"]) started |= a.value("state", "") == "STARTED";
+      }
+    }
+    ASSERT_TRUE(started);
+    worker_->Signal(SIGKILL);
+    worker_->Wait();
+    StartWorker();
+    RunResult r = Result(id);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "\"Hello, Ada!\"\n");
+    nlohmann::json h = HistoryJson(id);
+    const auto& events = h.is_array() ? h : h.value("events", nlohmann::json());
+    int attempt = 0;
+    for (const auto& e : events) {
+      if (e.value("event_type", "") == "EVENT_TYPE_ACTIVITY_TASK_STARTED") {
+        attempt = e["activity_task_started_event_attributes"].value("attempt", 0);
+      }
+    }
+    EXPECT_EQ(attempt, 2) << h.dump();
+  }
+
   TempDir dir_;
   int port_ = 0;
   std::string address_;
@@ -149,33 +180,13 @@ TEST_F(SamplesE2eTest, ServerSigkillLosesNothingAndFinishesOnce) {
   }
 }
 
-TEST_F(SamplesE2eTest, WorkerSigkillMidActivityRetriesAfterTimeout) {
-  StartWorkflow("SlowGreeting", "slow-1", R"({"name":"Ada","seconds":2})");
-  // Wait until the activity runs on the worker (its first heartbeat is recorded).
-  bool started = false;
-  for (int i = 0; i < 300 && !started; ++i) {
-    RunResult d = Cli({"--output", "json", "workflow", "describe", "--workflow-id", "slow-1"});
-    auto j = nlohmann::json::parse(d.out, nullptr, false);
-    if (j.is_object() && j.contains("pending_activities")) {
-      for (const auto& a : j["pending_activities"]) started |= a.value("state", "") == "STARTED";
-    }
-  }
-  ASSERT_TRUE(started);
-  worker_->Signal(SIGKILL);
-  worker_->Wait();
-  StartWorker();
-  RunResult r = Result("slow-1");
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "\"Hello, Ada!\"\n");
-  nlohmann::json h = HistoryJson("slow-1");
-  const auto& events = h.is_array() ? h : h.value("events", nlohmann::json());
-  int attempt = 0;
-  for (const auto& e : events) {
-    if (e.value("event_type", "") == "EVENT_TYPE_ACTIVITY_TASK_STARTED") {
-      attempt = e["activity_task_started_event_attributes"].value("attempt", 0);
-    }
-  }
-  EXPECT_EQ(attempt, 2) << h.dump();
+TEST_F(SamplesE2eTest, WorkerSigkillMidActivityRetriesAfterHeartbeatTimeout) {
+  KillWorkerMidActivity("slow-hb", R"({"name":"Ada","seconds":2})");
+}
+
+TEST_F(SamplesE2eTest, WorkerSigkillMidActivityRetriesAfterStartToCloseTimeout) {
+  // No heartbeat timeout: only the activity's start-to-close timeout (2 s + 2 s) notices.
+  KillWorkerMidActivity("slow-stc", R"({"name":"Ada","seconds":2,"heartbeat_timeout_seconds":0})");
 }
 
 }  // namespace
