@@ -7,6 +7,7 @@
 #include <string>
 
 #include "history_builder_for_test.h"
+#include "replay_test_support.h"
 #include "weft/errors.h"
 #include "weft/workflow.h"
 #include "weft/workflow_definition.h"
@@ -18,22 +19,9 @@ using api::v1::Command;
 using ::testing::HasSubstr;
 using testing::HistoryBuilder;
 
-api::v1::WorkflowExecution Execution() {
-  api::v1::WorkflowExecution e;
-  e.set_workflow_id("wf-1");
-  e.set_run_id("run-1");
-  return e;
-}
-
-ReplayResult Replay(const WorkflowDefinition& def, const HistoryBuilder& h) {
-  return Replayer(def).Replay(h.history(), Execution(), "default");
-}
-
-std::string Describe(const ReplayResult& r) {
-  std::string out = r.task_failed ? "task failed: " + r.message : "commands:";
-  for (const auto& c : r.commands) out += " " + c.ShortDebugString();
-  return out;
-}
+using testing::Describe;
+using testing::Execution;
+using testing::Replay;
 
 // The single close command's result, decoded.
 template <typename T>

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "history_builder_for_test.h"
+#include "replay_test_support.h"
 #include "replayer.h"
 #include "weft/errors.h"
 #include "weft/workflow.h"
@@ -21,16 +22,9 @@ using api::v1::Command;
 using ::testing::HasSubstr;
 using testing::HistoryBuilder;
 
-api::v1::WorkflowExecution Execution() {
-  api::v1::WorkflowExecution e;
-  e.set_workflow_id("wf-1");
-  e.set_run_id("run-1");
-  return e;
-}
-
-ReplayResult Replay(const WorkflowDefinition& def, const HistoryBuilder& h) {
-  return Replayer(def).Replay(h.history(), Execution(), "default");
-}
+using testing::Describe;
+using testing::Execution;
+using testing::Replay;
 
 QueryResult Query(const WorkflowDefinition& def, const HistoryBuilder& h, const std::string& type,
                   api::v1::Payloads args = {}) {
@@ -38,12 +32,6 @@ QueryResult Query(const WorkflowDefinition& def, const HistoryBuilder& h, const 
   q.set_query_type(type);
   *q.mutable_query_args() = std::move(args);
   return Replayer(def).Query(h.history(), Execution(), "default", q);
-}
-
-std::string Describe(const ReplayResult& r) {
-  std::string out = r.task_failed ? "task failed: " + r.message : "commands:";
-  for (const auto& c : r.commands) out += " " + c.ShortDebugString();
-  return out;
 }
 
 // ---- queries ----
