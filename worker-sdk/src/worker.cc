@@ -210,36 +210,36 @@ void Worker::Respond(const char* what, Call call) {
   }
 }
 
-void Worker::WorkflowLoop() {
-  api::v1::PollWorkflowTaskQueueRequest request;
+template <typename Request, typename Response, typename Rpc, typename Handle>
+void Worker::PollLoop(const char* what, Rpc rpc, Handle handle) {
+  Request request;
   request.set_namespace_(client_.ns());
   request.mutable_task_queue()->set_name(options_.task_queue);
   request.set_identity(options_.identity);
   while (true) {
-    api::v1::PollWorkflowTaskQueueResponse task;
-    bool got = Poll("PollWorkflowTaskQueue", request, &task,
-                    [this](grpc::ClientContext* ctx, const auto& req, auto* resp) {
-                      return client_.stub().PollWorkflowTaskQueue(ctx, req, resp);
-                    });
-    if (got && !task.task_token().empty()) HandleWorkflowTask(task);
+    Response task;
+    bool got = Poll(what, request, &task, rpc);
+    if (got && !task.task_token().empty()) handle(task);
     if (!got && stopping()) return;
   }
 }
 
+void Worker::WorkflowLoop() {
+  PollLoop<api::v1::PollWorkflowTaskQueueRequest, api::v1::PollWorkflowTaskQueueResponse>(
+      "PollWorkflowTaskQueue",
+      [this](grpc::ClientContext* ctx, const auto& req, auto* resp) {
+        return client_.stub().PollWorkflowTaskQueue(ctx, req, resp);
+      },
+      [this](const auto& task) { HandleWorkflowTask(task); });
+}
+
 void Worker::ActivityLoop() {
-  api::v1::PollActivityTaskQueueRequest request;
-  request.set_namespace_(client_.ns());
-  request.mutable_task_queue()->set_name(options_.task_queue);
-  request.set_identity(options_.identity);
-  while (true) {
-    api::v1::PollActivityTaskQueueResponse task;
-    bool got = Poll("PollActivityTaskQueue", request, &task,
-                    [this](grpc::ClientContext* ctx, const auto& req, auto* resp) {
-                      return client_.stub().PollActivityTaskQueue(ctx, req, resp);
-                    });
-    if (got && !task.task_token().empty()) HandleActivityTask(task);
-    if (!got && stopping()) return;
-  }
+  PollLoop<api::v1::PollActivityTaskQueueRequest, api::v1::PollActivityTaskQueueResponse>(
+      "PollActivityTaskQueue",
+      [this](grpc::ClientContext* ctx, const auto& req, auto* resp) {
+        return client_.stub().PollActivityTaskQueue(ctx, req, resp);
+      },
+      [this](const auto& task) { HandleActivityTask(task); });
 }
 
 void Worker::HandleQueryTask(const api::v1::PollWorkflowTaskQueueResponse& task) {

@@ -78,6 +78,9 @@ class Worker {
   void Shutdown();
 
  private:
+  // Polls one kind of task until shutdown, handing each task that arrives to `handle`.
+  template <typename Request, typename Response, typename Rpc, typename Handle>
+  void PollLoop(const char* what, Rpc rpc, Handle handle);
   void WorkflowLoop();
   void ActivityLoop();
   // Runs one long poll; false when shutting down. Backs off on errors.
