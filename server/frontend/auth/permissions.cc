@@ -51,6 +51,7 @@ const std::vector<MethodRule>& MethodRules() {
       {"RegisterNamespace", P::kAdmin, true},
       {"DescribeNamespace", P::kRead, false},
       {"ListNamespaces", P::kAuthenticated, false},
+      {"UpdateNamespace", P::kNamespaceAdmin, true},
       // WorkflowService: workflows
       {"StartWorkflowExecution", P::kWrite, true},
       {"SignalWithStartWorkflowExecution", P::kWrite, true},
@@ -61,11 +62,22 @@ const std::vector<MethodRule>& MethodRules() {
       {"DescribeWorkflowExecution", P::kRead, false},
       {"ListWorkflowExecutions", P::kRead, false},
       {"QueryWorkflow", P::kRead, false},
+      {"CountWorkflowExecutions", P::kRead, false},
+      {"ResetWorkflowExecution", P::kWrite, true},
+      {"DescribeTaskQueue", P::kRead, false},
+      // WorkflowService: schedules
+      {"CreateSchedule", P::kWrite, true},
+      {"DescribeSchedule", P::kRead, false},
+      {"UpdateSchedule", P::kWrite, true},
+      {"PatchSchedule", P::kWrite, true},
+      {"DeleteSchedule", P::kWrite, true},
+      {"ListSchedules", P::kRead, false},
       // WorkflowService: workers
       {"PollWorkflowTaskQueue", P::kWork, false},
       {"RespondWorkflowTaskCompleted", P::kWork, false},
       {"RespondWorkflowTaskFailed", P::kWork, false},
       {"RespondQueryTaskCompleted", P::kWork, false},
+      {"ResetStickyTaskQueue", P::kWork, false},
       {"PollActivityTaskQueue", P::kWork, false},
       {"RecordActivityTaskHeartbeat", P::kWork, false},
       {"RespondActivityTaskCompleted", P::kWork, false},
@@ -80,6 +92,11 @@ const std::vector<MethodRule>& MethodRules() {
       {"ListRoles", P::kNamespaceAdmin, false},
       {"WhoAmI", P::kAuthenticated, false},
       {"ListAuditEvents", P::kNamespaceAdmin, false},
+      {"AddSearchAttributes", P::kNamespaceAdmin, true},
+      {"ListSearchAttributes", P::kRead, false},
+      {"ListCircuitBreakers", P::kRead, false},
+      {"DescribeCircuitBreaker", P::kRead, false},
+      {"SetCircuitBreakerOverride", P::kNamespaceAdmin, true},
   };
   return *kRules;
 }
