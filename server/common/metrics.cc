@@ -90,6 +90,20 @@ Metrics::Metrics()
                    .Name("weft_task_queue_pollers")
                    .Help("Workers waiting in a long poll on a task queue")
                    .Register(*registry_)),
+      dispatch_throttled_(prometheus::BuildCounter()
+                              .Name("weft_task_queue_dispatch_throttled_total")
+                              .Help("Polls that found tasks waiting but waited for the task "
+                                    "queue's dispatch rate limit")
+                              .Register(*registry_)),
+      schedule_actions_(prometheus::BuildCounter()
+                            .Name("weft_schedule_actions_total")
+                            .Help("Schedule actions by outcome (taken, skipped, buffered, "
+                                  "buffer_dropped, missed)")
+                            .Register(*registry_)),
+      sticky_tasks_(prometheus::BuildCounter()
+                        .Name("weft_sticky_workflow_tasks_total")
+                        .Help("Sticky workflow tasks by outcome (dispatched, partial, fallback)")
+                        .Register(*registry_)),
       commit_latency_(prometheus::BuildHistogram()
                           .Name("weft_commit_latency_seconds")
                           .Help("Latency of one synced RocksDB group write")
@@ -181,9 +195,22 @@ void Metrics::RecordDispatch(const std::string& ns, const std::string& kind, boo
       .Increment();
 }
 
+void Metrics::ScheduleAction(const std::string& ns, const std::string& outcome) {
+  schedule_actions_.Add({{"namespace", ns}, {"outcome", outcome}}).Increment();
+}
+
+void Metrics::StickyTask(const std::string& ns, const std::string& outcome) {
+  sticky_tasks_.Add({{"namespace", ns}, {"outcome", outcome}}).Increment();
+}
+
 void Metrics::SetPollers(const std::string& ns, const std::string& queue, const std::string& kind,
                          double pollers) {
   pollers_.Add({{"namespace", ns}, {"task_queue", queue}, {"kind", kind}}).Set(pollers);
+}
+
+void Metrics::RecordDispatchThrottled(const std::string& ns, const std::string& queue,
+                                      const std::string& kind) {
+  dispatch_throttled_.Add({{"namespace", ns}, {"task_queue", queue}, {"kind", kind}}).Increment();
 }
 
 }  // namespace weft

@@ -58,6 +58,16 @@ class Metrics {
   void RecordDispatch(const std::string& ns, const std::string& kind, bool sync_match);
   void SetPollers(const std::string& ns, const std::string& queue, const std::string& kind,
                   double pollers);
+  // A poll that found tasks waiting but had to wait for the queue's dispatch rate limit.
+  void RecordDispatchThrottled(const std::string& ns, const std::string& queue,
+                               const std::string& kind);
+  // sticky execution; outcome: dispatched (to a worker's sticky queue), partial (started
+  // with only the new events), fallback (moved to the normal queue)
+  void StickyTask(const std::string& ns, const std::string& outcome);
+
+  // schedules; outcome: taken, skipped (overlap), buffered, buffer_dropped, missed (outside
+  // the catch-up window)
+  void ScheduleAction(const std::string& ns, const std::string& outcome);
 
  private:
   // Creates the per-namespace series at 0 the first time a namespace shows up, so the first
@@ -82,6 +92,9 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& backlog_;
   prometheus::Family<prometheus::Counter>& dispatches_;
   prometheus::Family<prometheus::Gauge>& pollers_;
+  prometheus::Family<prometheus::Counter>& dispatch_throttled_;
+  prometheus::Family<prometheus::Counter>& schedule_actions_;
+  prometheus::Family<prometheus::Counter>& sticky_tasks_;
   prometheus::Histogram& commit_latency_;
   prometheus::Histogram& commit_batch_size_;
   std::mutex mu_;
