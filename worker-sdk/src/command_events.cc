@@ -50,6 +50,23 @@ std::string DescribeEvent(const HistoryEvent& e) {
     case EventType::EVENT_TYPE_MARKER_RECORDED:
       return absl::StrCat(
           "MarkerRecorded(name=", e.marker_recorded_event_attributes().marker_name(), ")");
+    case EventType::EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED: {
+      const auto& a = e.start_child_workflow_execution_initiated_event_attributes();
+      return absl::StrCat("StartChildWorkflowExecutionInitiated(workflow_id=", a.workflow_id(),
+                          ", type=", a.workflow_type().name(), ")");
+    }
+    case EventType::EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED: {
+      const auto& a = e.signal_external_workflow_execution_initiated_event_attributes();
+      return absl::StrCat("SignalExternalWorkflowExecutionInitiated(workflow_id=",
+                          a.workflow_execution().workflow_id(), ", signal=", a.signal_name(), ")");
+    }
+    case EventType::EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
+      return absl::StrCat(
+          "RequestCancelExternalWorkflowExecutionInitiated(workflow_id=",
+          e.request_cancel_external_workflow_execution_initiated_event_attributes()
+              .workflow_execution()
+              .workflow_id(),
+          ")");
     default:
       return EventName(e.event_type());
   }
@@ -84,6 +101,20 @@ std::string DescribeCommand(const Command& c) {
       return "CancelWorkflowExecution";
     case CommandType::COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION:
       return "ContinueAsNewWorkflowExecution";
+    case CommandType::COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION: {
+      const auto& a = c.start_child_workflow_execution_command_attributes();
+      return absl::StrCat("StartChildWorkflowExecution(workflow_id=", a.workflow_id(),
+                          ", type=", a.workflow_type().name(), ")");
+    }
+    case CommandType::COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION: {
+      const auto& a = c.signal_external_workflow_execution_command_attributes();
+      return absl::StrCat("SignalExternalWorkflowExecution(workflow_id=",
+                          a.execution().workflow_id(), ", signal=", a.signal_name(), ")");
+    }
+    case CommandType::COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION:
+      return absl::StrCat(
+          "RequestCancelExternalWorkflowExecution(workflow_id=",
+          c.request_cancel_external_workflow_execution_command_attributes().workflow_id(), ")");
     default:
       return api::v1::CommandType_Name(c.command_type());
   }
@@ -124,6 +155,31 @@ bool CommandMatchesEvent(const Command& c, const HistoryEvent& e) {
       return e.event_type() == EventType::EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED;
     case CommandType::COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION:
       return e.event_type() == EventType::EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW;
+    case CommandType::COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION: {
+      if (e.event_type() != EventType::EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED) {
+        return false;
+      }
+      const auto& ca = c.start_child_workflow_execution_command_attributes();
+      const auto& ea = e.start_child_workflow_execution_initiated_event_attributes();
+      return ca.workflow_id() == ea.workflow_id() &&
+             ca.workflow_type().name() == ea.workflow_type().name();
+    }
+    case CommandType::COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION: {
+      if (e.event_type() != EventType::EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED) {
+        return false;
+      }
+      const auto& ca = c.signal_external_workflow_execution_command_attributes();
+      const auto& ea = e.signal_external_workflow_execution_initiated_event_attributes();
+      return ca.execution().workflow_id() == ea.workflow_execution().workflow_id() &&
+             ca.signal_name() == ea.signal_name();
+    }
+    case CommandType::COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION:
+      return e.event_type() ==
+                 EventType::EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED &&
+             c.request_cancel_external_workflow_execution_command_attributes().workflow_id() ==
+                 e.request_cancel_external_workflow_execution_initiated_event_attributes()
+                     .workflow_execution()
+                     .workflow_id();
     default:
       return false;
   }
@@ -163,6 +219,18 @@ bool IsCommandEvent(const HistoryEvent& e, int64_t* completed_id) {
       return true;
     case EventType::EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
       *completed_id = e.workflow_execution_continued_as_new_event_attributes()
+                          .workflow_task_completed_event_id();
+      return true;
+    case EventType::EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
+      *completed_id = e.start_child_workflow_execution_initiated_event_attributes()
+                          .workflow_task_completed_event_id();
+      return true;
+    case EventType::EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
+      *completed_id = e.signal_external_workflow_execution_initiated_event_attributes()
+                          .workflow_task_completed_event_id();
+      return true;
+    case EventType::EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
+      *completed_id = e.request_cancel_external_workflow_execution_initiated_event_attributes()
                           .workflow_task_completed_event_id();
       return true;
     default:

@@ -150,6 +150,88 @@ class HistoryBuilder {
     *a.mutable_result()->add_payloads() = std::move(result);
   }
 
+  // Child workflows and external requests.
+  int64_t ChildInitiated(int64_t completed, const std::string& workflow_id,
+                         const std::string& type) {
+    auto& e = Add(api::v1::EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED);
+    auto& a = *e.mutable_start_child_workflow_execution_initiated_event_attributes();
+    a.set_workflow_id(workflow_id);
+    a.mutable_workflow_type()->set_name(type);
+    a.set_workflow_task_completed_event_id(completed);
+    return e.event_id();
+  }
+  void ChildStarted(int64_t initiated, const std::string& workflow_id, const std::string& run_id) {
+    auto& a = *Add(api::v1::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED)
+                   .mutable_child_workflow_execution_started_event_attributes();
+    a.set_initiated_event_id(initiated);
+    a.mutable_workflow_execution()->set_workflow_id(workflow_id);
+    a.mutable_workflow_execution()->set_run_id(run_id);
+  }
+  void ChildCompleted(int64_t initiated, const std::string& workflow_id, api::v1::Payload result) {
+    auto& a = *Add(api::v1::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED)
+                   .mutable_child_workflow_execution_completed_event_attributes();
+    a.set_initiated_event_id(initiated);
+    a.mutable_workflow_execution()->set_workflow_id(workflow_id);
+    *a.mutable_result()->add_payloads() = std::move(result);
+  }
+  void ChildFailed(int64_t initiated, const std::string& workflow_id, const std::string& message) {
+    auto& a = *Add(api::v1::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED)
+                   .mutable_child_workflow_execution_failed_event_attributes();
+    a.set_initiated_event_id(initiated);
+    a.mutable_workflow_execution()->set_workflow_id(workflow_id);
+    a.mutable_failure()->set_message(message);
+  }
+  void ChildCanceled(int64_t initiated, const std::string& workflow_id) {
+    auto& a = *Add(api::v1::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED)
+                   .mutable_child_workflow_execution_canceled_event_attributes();
+    a.set_initiated_event_id(initiated);
+    a.mutable_workflow_execution()->set_workflow_id(workflow_id);
+  }
+  void StartChildFailed(int64_t initiated, const std::string& workflow_id) {
+    auto& a = *Add(api::v1::EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED)
+                   .mutable_start_child_workflow_execution_failed_event_attributes();
+    a.set_initiated_event_id(initiated);
+    a.set_workflow_id(workflow_id);
+    a.set_cause(api::v1::START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS);
+  }
+  int64_t SignalExternalInitiated(int64_t completed, const std::string& workflow_id,
+                                  const std::string& signal, const std::string& control) {
+    auto& e = Add(api::v1::EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED);
+    auto& a = *e.mutable_signal_external_workflow_execution_initiated_event_attributes();
+    a.mutable_workflow_execution()->set_workflow_id(workflow_id);
+    a.set_signal_name(signal);
+    a.set_control(control);
+    a.set_workflow_task_completed_event_id(completed);
+    return e.event_id();
+  }
+  void ExternalSignaled(int64_t initiated, const std::string& control) {
+    auto& a = *Add(api::v1::EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED)
+                   .mutable_external_workflow_execution_signaled_event_attributes();
+    a.set_initiated_event_id(initiated);
+    a.set_control(control);
+  }
+  void SignalExternalFailed(int64_t initiated, const std::string& control) {
+    auto& a = *Add(api::v1::EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED)
+                   .mutable_signal_external_workflow_execution_failed_event_attributes();
+    a.set_initiated_event_id(initiated);
+    a.set_control(control);
+    a.set_cause(api::v1::
+                    SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND);
+  }
+  int64_t CancelExternalInitiated(int64_t completed, const std::string& workflow_id) {
+    auto& e = Add(api::v1::EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED);
+    auto& a = *e.mutable_request_cancel_external_workflow_execution_initiated_event_attributes();
+    a.mutable_workflow_execution()->set_workflow_id(workflow_id);
+    a.set_workflow_task_completed_event_id(completed);
+    return e.event_id();
+  }
+  void ExternalCancelRequested(int64_t initiated, const std::string& workflow_id) {
+    auto& a = *Add(api::v1::EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED)
+                   .mutable_external_workflow_execution_cancel_requested_event_attributes();
+    a.set_initiated_event_id(initiated);
+    a.mutable_workflow_execution()->set_workflow_id(workflow_id);
+  }
+
   const api::v1::History& history() const { return history_; }
   int64_t last_event_id() const { return history_.events_size(); }
 

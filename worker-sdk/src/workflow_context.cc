@@ -42,6 +42,24 @@ ActivityFuture<api::v1::Payloads> WorkflowContext::ScheduleActivity(std::string_
   return runtime_->ScheduleActivity(name, options, std::move(input), Scope());
 }
 
+ChildWorkflowFuture<api::v1::Payloads> WorkflowContext::StartChildWorkflowPayloads(
+    std::string_view type, const ChildWorkflowOptions& options, api::v1::Payloads input) {
+  return runtime_->StartChild(type, options, std::move(input), Scope());
+}
+
+Future<void> WorkflowContext::SignalExternalWorkflowPayloads(std::string_view workflow_id,
+                                                             std::string_view run_id,
+                                                             std::string_view signal_name,
+                                                             api::v1::Payloads input) {
+  return runtime_->SignalExternal(workflow_id, run_id, signal_name, std::move(input),
+                                  /*child_workflow_only=*/false);
+}
+
+Future<void> WorkflowContext::RequestCancelExternalWorkflow(std::string_view workflow_id,
+                                                            std::string_view run_id) {
+  return runtime_->RequestCancelExternal(workflow_id, run_id);
+}
+
 TimerFuture WorkflowContext::NewTimer(std::chrono::milliseconds duration) {
   return runtime_->StartTimer(duration, Scope());
 }

@@ -138,12 +138,16 @@ const HistoryEvent* WorkflowRuntime::IssueCommand(Command command) {
       command.command_type() == api::v1::COMMAND_TYPE_RECORD_MARKER &&
       command.record_marker_command_attributes().marker_name() == kVersionMarker;
   if (!is_version_marker) SkipUnrequestedVersionMarkers("");
-  if (command.command_type() == api::v1::COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK &&
+  if ((command.command_type() == api::v1::COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK ||
+       command.command_type() == api::v1::COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION) &&
       (next_expected_ >= expected_.size() ||
        !CommandMatchesEvent(command, *expected_[next_expected_]))) {
     // Maybe canceled later in this task before it was sent; EndTask decides.
-    deferred_schedules_[command.schedule_activity_task_command_attributes().activity_id()] =
-        DescribeCommand(command);
+    std::string key =
+        command.command_type() == api::v1::COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK
+            ? command.schedule_activity_task_command_attributes().activity_id()
+            : "child:" + command.start_child_workflow_execution_command_attributes().workflow_id();
+    deferred_schedules_[key] = DescribeCommand(command);
     return nullptr;
   }
   if (next_expected_ >= expected_.size()) {
@@ -272,8 +276,10 @@ void WorkflowRuntime::CancelScope(ScopeState& scope) {
   std::vector<std::string> timers = scope.timers;
   for (const std::string& id : activities) RequestCancelActivity(id);
   for (const std::string& id : timers) CancelTimer(id);
-  std::vector<std::shared_ptr<ScopeState>> children = scope.children;
-  for (const auto& child : children) CancelScope(*child);
+  std::vector<std::string> child_workflows = scope.child_workflows;
+  for (const std::string& id : child_workflows) RequestCancelChild(id);
+  std::vector<std::shared_ptr<ScopeState>> scopes = scope.children;
+  for (const auto& child : scopes) CancelScope(*child);
   scope.canceled_future->SetValue();
 }
 
@@ -531,6 +537,7 @@ void WorkflowRuntime::Deliver(const HistoryEvent& e) {
       break;
     default:
       break;
+      DeliverChildEvent(e);  // child_workflows.cc
   }
 }
 

@@ -30,6 +30,7 @@
 #include "command_events.h"
 #include "weft/api/v1/command.pb.h"
 #include "weft/api/v1/history.pb.h"
+#include "weft/child_workflow.h"
 #include "weft/future.h"
 #include "weft/signal_channel.h"
 #include "weft/workflow_context.h"
@@ -49,6 +50,7 @@ struct ScopeState {
   std::vector<std::shared_ptr<ScopeState>> children;
   std::vector<std::string> activities;  // ids of activities started in the scope
   std::vector<std::string> timers;      // ids of timers started in the scope
+  std::vector<std::string> child_workflows;  // ids of child workflows started in the scope
   std::shared_ptr<FutureState<void>> canceled_future;
 };
 
@@ -120,7 +122,41 @@ class WorkflowRuntime : public Scheduler {
  private:
   struct PendingActivity {
     std::string activity_id;
+  // ---- child and external workflows (child_workflows.cc) ----
+  ChildWorkflowFuture<api::v1::Payloads> StartChild(std::string_view type,
+                                                    const ChildWorkflowOptions& options,
+                                                    api::v1::Payloads input, ScopeState* scope);
+  void RequestCancelChild(const std::string& workflow_id);
+  Future<void> SignalExternal(std::string_view workflow_id, std::string_view run_id,
+                              std::string_view signal_name, api::v1::Payloads input,
+                              bool child_workflow_only);
+  Future<void> RequestCancelExternal(std::string_view workflow_id, std::string_view run_id);
+
     std::string activity_type;
+  struct PendingChild {
+    std::string workflow_id;
+    std::string workflow_type;
+    std::shared_ptr<FutureState<std::string>> started;  // the run id
+    std::shared_ptr<FutureState<api::v1::Payloads>> result;
+    int64_t initiated_event_id = 0;  // 0: its start command was not sent yet
+    std::string run_id;              // set once started
+    bool cancel_requested = false;
+    bool cancel_sent = false;
+  };
+  // Resolves child and external-request futures from their events; false if `e` is not one.
+  bool DeliverChildEvent(const api::v1::HistoryEvent& e);
+  PendingChild* FindChild(int64_t initiated_event_id, const std::string& workflow_id);
+  void SendChildCancel(PendingChild& child);
+  std::exception_ptr ChildError(const PendingChild& child, const std::string& message,
+                                const std::string& type) const;
+  std::map<std::string, PendingChild> children_;  // by workflow id
+  int64_t child_sequence_ = 0;
+  // SignalExternal / RequestCancelExternal futures by their command's `control` (a sequence
+  // number), and the control of each initiated event matched in replay.
+  std::map<std::string, std::shared_ptr<FutureState<void>>> external_requests_;
+  std::map<int64_t, std::string> external_by_initiated_;
+  std::map<std::string, std::string> cancel_targets_;  // control -> workflow id
+
     std::shared_ptr<FutureState<api::v1::Payloads>> state;
     int64_t scheduled_event_id = 0;  // 0: its schedule command was not sent yet
     bool cancel_requested = false;

@@ -13,6 +13,9 @@
 //   ActivityCanceledError  an ActivityError that is also a CanceledError: thrown by co_await
 //                     on an activity that was canceled (ActivityTaskCanceled, or canceled
 //                     before its schedule command was sent).
+//   ChildWorkflowError  thrown by co_await on a child workflow that failed, timed out, was
+//                     terminated or did not start; ChildWorkflowCanceledError when canceled.
+//   ExternalWorkflowError  a signal or cancel request to another workflow found no target.
 //   PayloadError      a payload could not be decoded into the requested type.
 //   ContinueAsNewError  not an error: thrown by WorkflowContext::ContinueAsNew to end the run
 //                     and start a new one. It deliberately does not derive from
@@ -89,6 +92,48 @@ class ActivityCanceledError : public ActivityError, public CanceledError {
       : std::runtime_error(message),
         ActivityError(activity_type, activity_id, message, "CanceledError"),
         CanceledError(message) {}
+};
+
+// Thrown by co_await on a child workflow (see weft/child_workflow.h) that failed, timed out,
+// was terminated or could not start. type() is the child's failure type, or "TimeoutError",
+// "TerminatedError", "WorkflowAlreadyExists", "NamespaceNotFound".
+class ChildWorkflowError : public virtual std::runtime_error {
+ public:
+  ChildWorkflowError(const std::string& workflow_type, const std::string& workflow_id,
+                     const std::string& run_id, const std::string& message, std::string type)
+      : std::runtime_error(message),
+        workflow_type_(workflow_type),
+        workflow_id_(workflow_id),
+        run_id_(run_id),
+        type_(std::move(type)) {}
+
+  const std::string& workflow_type() const { return workflow_type_; }
+  const std::string& workflow_id() const { return workflow_id_; }
+  const std::string& run_id() const { return run_id_; }
+  const std::string& type() const { return type_; }
+
+ private:
+  std::string workflow_type_;
+  std::string workflow_id_;
+  std::string run_id_;
+  std::string type_;
+};
+
+// A child workflow that closed as canceled: both a ChildWorkflowError and a CanceledError.
+class ChildWorkflowCanceledError : public ChildWorkflowError, public CanceledError {
+ public:
+  ChildWorkflowCanceledError(const std::string& workflow_type, const std::string& workflow_id,
+                             const std::string& run_id, const std::string& message)
+      : std::runtime_error(message),
+        ChildWorkflowError(workflow_type, workflow_id, run_id, message, "CanceledError"),
+        CanceledError(message) {}
+};
+
+// A SignalExternalWorkflow or RequestCancelExternalWorkflow whose target was not found
+// (or, for a child's handle, is not a running child).
+class ExternalWorkflowError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 class PayloadError : public std::runtime_error {

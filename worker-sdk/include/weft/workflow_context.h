@@ -12,6 +12,8 @@
 // Queries: ctx.SetQueryHandler("count", [count] { return *count; }) answers QueryWorkflow
 // from the state the workflow code reached after replaying the history.
 // Continue-as-new: ctx.ContinueAsNew(next_input) ends this run and starts a fresh one.
+// Children: ctx.ExecuteChildWorkflow<R>("Type", {}, args...) (weft/child_workflow.h);
+// ctx.SignalExternalWorkflow / RequestCancelExternalWorkflow reach other workflows.
 // Versioning: ctx.GetVersion("change", kDefaultVersion, 1) picks a code path per run.
 // Cancellation: a workflow cancel request cancels the root CancellationScope: pending
 // activities get RequestCancelActivityTask, timers CancelTimer, and awaiting them throws a
@@ -37,6 +39,7 @@
 #include <vector>
 
 #include "weft/api/v1/common.pb.h"
+#include "weft/child_workflow.h"
 #include "weft/errors.h"
 #include "weft/future.h"
 #include "weft/payload.h"
@@ -195,6 +198,52 @@ class WorkflowContext {
 
   // A durable timer (StartTimer command). A duration <= 0 is ready at once, without a command.
   TimerFuture NewTimer(std::chrono::milliseconds duration);
+  // Starts child workflow `type` with one payload per argument (see weft/child_workflow.h).
+  // co_await on the handle yields the child's result decoded as R, or throws
+  // ChildWorkflowError (ChildWorkflowCanceledError when it closed as canceled).
+  template <typename R = nlohmann::json, typename... Args>
+  ChildWorkflowFuture<R> StartChildWorkflow(std::string_view type,
+                                            const ChildWorkflowOptions& options,
+                                            const Args&... args) {
+    ChildWorkflowFuture<api::v1::Payloads> raw =
+        StartChildWorkflowPayloads(type, options, ToPayloads(args...));
+    Future<R> decoded = detail::Transform<R>(raw, [](const api::v1::Payloads& result) {
+      if constexpr (std::is_void_v<R>) {
+        return;
+      } else {
+        return FromFirstPayload<R>(result);
+      }
+    });
+    return ChildWorkflowFuture<R>(std::move(decoded), raw.Started(), runtime_, raw.workflow_id());
+  }
+  // The same, for code that only wants the result: co_await ctx.ExecuteChildWorkflow<R>(...).
+  template <typename R, typename... Args>
+  ChildWorkflowFuture<R> ExecuteChildWorkflow(std::string_view type,
+                                              const ChildWorkflowOptions& options,
+                                              const Args&... args) {
+    return StartChildWorkflow<R>(type, options, args...);
+  }
+  ChildWorkflowFuture<api::v1::Payloads> StartChildWorkflowPayloads(
+      std::string_view type, const ChildWorkflowOptions& options, api::v1::Payloads input);
+
+  // Sends signal `signal_name` to another workflow of this namespace (run_id empty: its
+  // current run). Ready once delivered; throws ExternalWorkflowError when there is no such
+  // running workflow.
+  template <typename... Args>
+  Future<void> SignalExternalWorkflow(std::string_view workflow_id, std::string_view run_id,
+                                      std::string_view signal_name, const Args&... args) {
+    return SignalExternalWorkflowPayloads(workflow_id, run_id, signal_name, ToPayloads(args...));
+  }
+  Future<void> SignalExternalWorkflowPayloads(std::string_view workflow_id,
+                                              std::string_view run_id,
+                                              std::string_view signal_name,
+                                              api::v1::Payloads input);
+  // Asks another workflow of this namespace to cancel (a cooperative cancel request, as from
+  // a client). Ready once delivered; throws ExternalWorkflowError when there is no such
+  // running workflow.
+  Future<void> RequestCancelExternalWorkflow(std::string_view workflow_id,
+                                             std::string_view run_id = "");
+
   TimerFuture Sleep(std::chrono::milliseconds duration) { return NewTimer(duration); }
 
   // The channel of signals named `name` (created on first use; the reference stays valid for
