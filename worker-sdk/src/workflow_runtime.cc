@@ -536,8 +536,8 @@ void WorkflowRuntime::Deliver(const HistoryEvent& e) {
       root_cancel_pending_ = true;
       break;
     default:
-      break;
       DeliverChildEvent(e);  // child_workflows.cc
+      break;
   }
 }
 

@@ -119,9 +119,6 @@ class WorkflowRuntime : public Scheduler {
   const WorkflowInfo& info() const { return info_; }
   bool replaying() const { return replaying_; }
 
- private:
-  struct PendingActivity {
-    std::string activity_id;
   // ---- child and external workflows (child_workflows.cc) ----
   ChildWorkflowFuture<api::v1::Payloads> StartChild(std::string_view type,
                                                     const ChildWorkflowOptions& options,
@@ -132,7 +129,7 @@ class WorkflowRuntime : public Scheduler {
                               bool child_workflow_only);
   Future<void> RequestCancelExternal(std::string_view workflow_id, std::string_view run_id);
 
-    std::string activity_type;
+ private:
   struct PendingChild {
     std::string workflow_id;
     std::string workflow_type;
@@ -157,6 +154,9 @@ class WorkflowRuntime : public Scheduler {
   std::map<int64_t, std::string> external_by_initiated_;
   std::map<std::string, std::string> cancel_targets_;  // control -> workflow id
 
+  struct PendingActivity {
+    std::string activity_id;
+    std::string activity_type;
     std::shared_ptr<FutureState<api::v1::Payloads>> state;
     int64_t scheduled_event_id = 0;  // 0: its schedule command was not sent yet
     bool cancel_requested = false;

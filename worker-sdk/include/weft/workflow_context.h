@@ -196,8 +196,6 @@ class WorkflowContext {
                                                      const ActivityOptions& options,
                                                      api::v1::Payloads input);
 
-  // A durable timer (StartTimer command). A duration <= 0 is ready at once, without a command.
-  TimerFuture NewTimer(std::chrono::milliseconds duration);
   // Starts child workflow `type` with one payload per argument (see weft/child_workflow.h).
   // co_await on the handle yields the child's result decoded as R, or throws
   // ChildWorkflowError (ChildWorkflowCanceledError when it closed as canceled).
@@ -244,6 +242,8 @@ class WorkflowContext {
   Future<void> RequestCancelExternalWorkflow(std::string_view workflow_id,
                                              std::string_view run_id = "");
 
+  // A durable timer (StartTimer command). A duration <= 0 is ready at once, without a command.
+  TimerFuture NewTimer(std::chrono::milliseconds duration);
   TimerFuture Sleep(std::chrono::milliseconds duration) { return NewTimer(duration); }
 
   // The channel of signals named `name` (created on first use; the reference stays valid for
