@@ -78,6 +78,22 @@ std::string TimeoutIfSet(api::v1::TimeoutType type) {
   return type == api::v1::TIMEOUT_TYPE_UNSPECIFIED ? "" : TimeoutTypeName(type);
 }
 
+// "wf-1/run-id", or just "wf-1" when the run is not known.
+std::string ExecutionText(const api::v1::WorkflowExecution& e) {
+  return e.run_id().empty() ? e.workflow_id() : absl::StrCat(e.workflow_id(), "/", e.run_id());
+}
+
+// The part of an enum value name after `marker`: "..._CAUSE_WORKFLOW_ALREADY_EXISTS" ->
+// "WORKFLOW_ALREADY_EXISTS".
+std::string EnumSuffix(const std::string& name, absl::string_view marker) {
+  size_t at = name.find(std::string(marker));
+  return at == std::string::npos ? name : name.substr(at + marker.size());
+}
+
+std::string ParentClosePolicyText(api::v1::ParentClosePolicy p) {
+  return EnumSuffix(api::v1::ParentClosePolicy_Name(p), "POLICY_");
+}
+
 std::string DurationIfSet(const google::protobuf::Duration& d) {
   const absl::Duration duration = FromProtoDuration(d);
   return duration == absl::ZeroDuration() ? "" : DurationToText(duration);
@@ -112,6 +128,9 @@ std::string EventSummary(const HistoryEvent& event) {
           .Add("task_timeout", DurationIfSet(a.workflow_task_timeout()));
       if (a.attempt() > 1) p.Add("attempt", a.attempt());
       p.Add("continued_from", a.continued_execution_run_id());
+      if (!a.parent_workflow_execution().workflow_id().empty()) {
+        p.Add("parent", ExecutionText(a.parent_workflow_execution()));
+      }
       break;
     }
     case HistoryEvent::kWorkflowExecutionContinuedAsNewEventAttributes: {
@@ -147,11 +166,17 @@ std::string EventSummary(const HistoryEvent& event) {
     case HistoryEvent::kWorkflowExecutionCancelRequestedEventAttributes: {
       const auto& a = event.workflow_execution_cancel_requested_event_attributes();
       p.Add("cause", a.cause().empty() ? "" : Quote(a.cause())).Add("identity", a.identity());
+      if (!a.external_workflow_execution().workflow_id().empty()) {
+        p.Add("by", ExecutionText(a.external_workflow_execution()));
+      }
       break;
     }
     case HistoryEvent::kWorkflowExecutionSignaledEventAttributes: {
       const auto& a = event.workflow_execution_signaled_event_attributes();
       p.Add("name", a.signal_name()).AddPayloads("input", a.input()).Add("identity", a.identity());
+      if (!a.external_workflow_execution().workflow_id().empty()) {
+        p.Add("by", ExecutionText(a.external_workflow_execution()));
+      }
       break;
     }
     case HistoryEvent::kWorkflowTaskScheduledEventAttributes: {
@@ -253,7 +278,111 @@ std::string EventSummary(const HistoryEvent& event) {
       p.Add("name", a.marker_name()).AddFailure(a.failure());
       break;
     }
+    case HistoryEvent::kStartChildWorkflowExecutionInitiatedEventAttributes: {
+      const auto& a = event.start_child_workflow_execution_initiated_event_attributes();
+      p.Add("workflow_id", a.workflow_id())
+          .Add("type", a.workflow_type().name())
+          .Add("namespace", a.namespace_())
+          .Add("task_queue", a.task_queue().name())
+          .AddPayloads("input", a.input())
+          .Add("parent_close_policy", ParentClosePolicyText(a.parent_close_policy()));
+      break;
+    }
+    case HistoryEvent::kStartChildWorkflowExecutionFailedEventAttributes: {
+      const auto& a = event.start_child_workflow_execution_failed_event_attributes();
+      p.Add("workflow_id", a.workflow_id())
+          .Add("cause", a.cause() == api::v1::START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_UNSPECIFIED
+                            ? ""
+                            : EnumSuffix(api::v1::StartChildWorkflowExecutionFailedCause_Name(
+                                             a.cause()),
+                                         "CAUSE_"))
+          .Add("initiated", a.initiated_event_id());
+      break;
+    }
+    case HistoryEvent::kChildWorkflowExecutionStartedEventAttributes: {
+      const auto& a = event.child_workflow_execution_started_event_attributes();
+      p.Add("child", ExecutionText(a.workflow_execution()))
+          .Add("type", a.workflow_type().name())
+          .Add("initiated", a.initiated_event_id());
+      break;
+    }
+    case HistoryEvent::kChildWorkflowExecutionCompletedEventAttributes: {
+      const auto& a = event.child_workflow_execution_completed_event_attributes();
+      p.Add("child", ExecutionText(a.workflow_execution()))
+          .Add("initiated", a.initiated_event_id())
+          .Add("result", Abbreviate(PayloadsToJson(a.result()), 80));
+      break;
+    }
+    case HistoryEvent::kChildWorkflowExecutionFailedEventAttributes: {
+      const auto& a = event.child_workflow_execution_failed_event_attributes();
+      p.Add("child", ExecutionText(a.workflow_execution()))
+          .Add("initiated", a.initiated_event_id())
+          .AddFailure(a.failure());
+      break;
+    }
+    case HistoryEvent::kChildWorkflowExecutionCanceledEventAttributes: {
+      const auto& a = event.child_workflow_execution_canceled_event_attributes();
+      p.Add("child", ExecutionText(a.workflow_execution()))
+          .Add("initiated", a.initiated_event_id())
+          .AddPayloads("details", a.details());
+      break;
+    }
+    case HistoryEvent::kChildWorkflowExecutionTimedOutEventAttributes: {
+      const auto& a = event.child_workflow_execution_timed_out_event_attributes();
+      p.Add("child", ExecutionText(a.workflow_execution())).Add("initiated", a.initiated_event_id());
+      break;
+    }
+    case HistoryEvent::kChildWorkflowExecutionTerminatedEventAttributes: {
+      const auto& a = event.child_workflow_execution_terminated_event_attributes();
+      p.Add("child", ExecutionText(a.workflow_execution())).Add("initiated", a.initiated_event_id());
+      break;
+    }
+    case HistoryEvent::kSignalExternalWorkflowExecutionInitiatedEventAttributes: {
+      const auto& a = event.signal_external_workflow_execution_initiated_event_attributes();
+      p.Add("target", ExecutionText(a.workflow_execution()))
+          .Add("namespace", a.namespace_())
+          .Add("name", a.signal_name())
+          .AddPayloads("input", a.input());
+      if (a.child_workflow_only()) p.AddRaw("child_only");
+      break;
+    }
+    case HistoryEvent::kSignalExternalWorkflowExecutionFailedEventAttributes: {
+      const auto& a = event.signal_external_workflow_execution_failed_event_attributes();
+      p.Add("target", ExecutionText(a.workflow_execution()))
+          .Add("cause", EnumSuffix(api::v1::SignalExternalWorkflowExecutionFailedCause_Name(a.cause()),
+                                   "CAUSE_"))
+          .Add("initiated", a.initiated_event_id());
+      break;
+    }
+    case HistoryEvent::kExternalWorkflowExecutionSignaledEventAttributes: {
+      const auto& a = event.external_workflow_execution_signaled_event_attributes();
+      p.Add("target", ExecutionText(a.workflow_execution())).Add("initiated", a.initiated_event_id());
+      break;
+    }
+    case HistoryEvent::kRequestCancelExternalWorkflowExecutionInitiatedEventAttributes: {
+      const auto& a = event.request_cancel_external_workflow_execution_initiated_event_attributes();
+      p.Add("target", ExecutionText(a.workflow_execution()))
+          .Add("namespace", a.namespace_())
+          .Add("reason", a.reason().empty() ? "" : Quote(a.reason()));
+      if (a.child_workflow_only()) p.AddRaw("child_only");
+      break;
+    }
+    case HistoryEvent::kRequestCancelExternalWorkflowExecutionFailedEventAttributes: {
+      const auto& a = event.request_cancel_external_workflow_execution_failed_event_attributes();
+      p.Add("target", ExecutionText(a.workflow_execution()))
+          .Add("cause", EnumSuffix(api::v1::CancelExternalWorkflowExecutionFailedCause_Name(a.cause()),
+                                   "CAUSE_"))
+          .Add("initiated", a.initiated_event_id());
+      break;
+    }
+    case HistoryEvent::kExternalWorkflowExecutionCancelRequestedEventAttributes: {
+      const auto& a = event.external_workflow_execution_cancel_requested_event_attributes();
+      p.Add("target", ExecutionText(a.workflow_execution())).Add("initiated", a.initiated_event_id());
+      break;
+    }
     case HistoryEvent::ATTRIBUTES_NOT_SET:
+      break;
+    default:
       break;
   }
   return p.Join();

@@ -65,6 +65,11 @@ std::string FormatWorkflowDescription(const api::v1::DescribeWorkflowExecutionRe
   if (!info.continued_as_run_id().empty()) {
     rows.emplace_back("Continued as", info.continued_as_run_id());
   }
+  if (!info.parent_execution().workflow_id().empty()) {
+    rows.emplace_back("Parent", absl::StrCat(info.parent_namespace(), "/",
+                                             info.parent_execution().workflow_id(), "/",
+                                             info.parent_execution().run_id()));
+  }
   std::string out = KeyValueLines(rows);
   absl::StrAppend(&out, "Pending activities: ", r.pending_activities_size(), "\n");
   for (const api::v1::PendingActivityInfo& a : r.pending_activities()) {
@@ -84,6 +89,18 @@ std::string FormatWorkflowDescription(const api::v1::DescribeWorkflowExecutionRe
   for (const api::v1::PendingTimerInfo& t : r.pending_timers()) {
     absl::StrAppend(&out, "  timer_id=", t.timer_id(),
                     " fire_time=", FormatTimestamp(t.fire_time()), "\n");
+  }
+  if (r.pending_children_size() > 0) {
+    absl::StrAppend(&out, "Pending children: ", r.pending_children_size(), "\n");
+    for (const api::v1::PendingChildExecutionInfo& c : r.pending_children()) {
+      std::string policy = api::v1::ParentClosePolicy_Name(c.parent_close_policy());
+      if (size_t at = policy.find("POLICY_"); at != std::string::npos) {
+        policy = policy.substr(at + 7);
+      }
+      absl::StrAppend(&out, "  workflow_id=", c.workflow_id(),
+                      " run_id=", c.run_id().empty() ? "-" : c.run_id(),
+                      " type=", c.workflow_type_name(), " parent_close_policy=", policy, "\n");
+    }
   }
   return out;
 }

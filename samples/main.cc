@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   weft::samples::RegisterVersioned(worker);
   weft::samples::RegisterHeartbeatingActivity(worker);
   weft::samples::RegisterCancellableSaga(worker);
+  weft::samples::RegisterParentChild(worker);
   if (absl::Status status = worker.Start(); !status.ok()) {
     std::cerr << "weft-samples-worker: " << status << "\n";
     return 1;

@@ -11,6 +11,7 @@
 //   Versioned             "order-1"          -> {"version":1,...}  (GetVersion("add-step"))
 //   HeartbeatingActivity  {"steps":5}        -> {"steps_done":5,..} (resumes from heartbeats)
 //   CancellableSaga       {"fail_at":2}      -> {"status":"compensated","log":[..]} (query `log`)
+//   ParentChild           {"children":3}     -> {"results":[101,4,9],"sum":114} (child workflows)
 //
 // Thread safety: registration happens before Worker::Start.
 #ifndef WEFT_SAMPLES_SAMPLES_H_
@@ -30,6 +31,7 @@ void RegisterContinueAsNewCounter(Worker& worker);
 void RegisterVersioned(Worker& worker);
 void RegisterHeartbeatingActivity(Worker& worker);
 void RegisterCancellableSaga(Worker& worker);
+void RegisterParentChild(Worker& worker);
 
 }  // namespace weft::samples
 

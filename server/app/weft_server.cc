@@ -153,6 +153,14 @@ absl::StatusOr<std::unique_ptr<WeftServer>> WeftServer::Start(const ServerConfig
   if (auto st = s->history_->Start(); !st.ok()) return st;
   s->namespaces_ = std::make_unique<frontend::NamespaceRegistry>(s->store_.get(), s->clock_.get());
   if (auto st = s->namespaces_->Load(); !st.ok()) return st;
+  // Children and external workflows in another namespace are found by name.
+  s->history_->SetNamespaceResolver(
+      [registry = s->namespaces_.get()](
+          const std::string& name) -> absl::StatusOr<history::NamespaceRef> {
+        auto ns = registry->Get(name);
+        if (!ns.ok()) return ns.status();
+        return history::NamespaceRef{ns->id(), ns->name()};
+      });
   if (config.dev && absl::IsNotFound(s->namespaces_->Get("default").status())) {
     internal::NamespaceRecord r;
     r.set_name("default");

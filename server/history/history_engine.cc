@@ -241,6 +241,7 @@ void HistoryEngine::CloseRun(Transition& tr, WorkflowExecutionStatus status) {
   cur.set_start_request_id(ms.start_request_id());
   tr.SetCurrent(cur);
   tr.UpdateVisibility();
+  AddCloseExecutionTask(tr);
   if (metrics_) {
     double secs = absl::ToDoubleSeconds(tr.now() - FromProto(ms.start_time()));
     tr.OnCommitted([m = metrics_, ns = ms.namespace_name(), type = ms.workflow_type().name(),
@@ -291,6 +292,19 @@ void HistoryEngine::InitRun(Transition& tr, const NewRun& spec) {
   ms.set_first_run_id(spec.first_run_id.empty() ? ms.run_id() : spec.first_run_id);
   a->set_first_execution_run_id(ms.first_run_id());
   a->set_continued_execution_run_id(spec.continued_from_run_id);
+  if (spec.parent) {
+    const ParentRef& p = *spec.parent;
+    ms.set_parent_namespace_id(p.namespace_id);
+    ms.set_parent_namespace(p.namespace_name);
+    ms.set_parent_workflow_id(p.workflow_id);
+    ms.set_parent_run_id(p.run_id);
+    ms.set_parent_initiated_event_id(p.initiated_event_id);
+    a->set_parent_workflow_namespace(p.namespace_name);
+    a->mutable_parent_workflow_execution()->set_workflow_id(p.workflow_id);
+    a->mutable_parent_workflow_execution()->set_run_id(p.run_id);
+    a->set_parent_initiated_event_id(p.initiated_event_id);
+    a->set_parent_close_policy(p.close_policy);
+  }
   if (spec.signal != nullptr) {
     auto* se = tr.Append(api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
     auto* sa = se->mutable_workflow_execution_signaled_event_attributes();
@@ -330,6 +344,12 @@ void HistoryEngine::InitRun(Transition& tr, const NewRun& spec) {
 absl::StatusOr<api::v1::StartWorkflowExecutionResponse> HistoryEngine::StartWorkflowExecution(
     const NamespaceRef& ns, const api::v1::StartWorkflowExecutionRequest& req,
     const api::v1::SignalWithStartWorkflowExecutionRequest* signal) {
+  return StartWorkflow(ns, req, signal, nullptr);
+}
+
+absl::StatusOr<api::v1::StartWorkflowExecutionResponse> HistoryEngine::StartWorkflow(
+    const NamespaceRef& ns, const api::v1::StartWorkflowExecutionRequest& req,
+    const api::v1::SignalWithStartWorkflowExecutionRequest* signal, const ParentRef* parent) {
   Locked id_lock = LockWorkflowId(ns.id, req.workflow_id());
   Shard& shard = *id_lock.shard;
   auto cur = ReadCurrent(shard, ns.id, req.workflow_id());
@@ -392,6 +412,7 @@ absl::StatusOr<api::v1::StartWorkflowExecutionResponse> HistoryEngine::StartWork
   spec.identity = req.identity();
   spec.request_id = req.request_id();
   spec.signal = signal;
+  if (parent != nullptr) spec.parent = *parent;
   internal::MutableState ms = NewRunState(ns, spec);
   Transition tr(shard, ms, clock_->Now());
   InitRun(tr, spec);
@@ -612,6 +633,7 @@ absl::StatusOr<api::v1::DescribeWorkflowExecutionResponse> HistoryEngine::Descri
     p->set_timer_id(ti.timer_id());
     *p->mutable_fire_time() = ti.fire_time();
   }
+  DescribeChildren(ms, &resp);
   return resp;
 }
 

@@ -6,13 +6,18 @@
 //   workflow_task_handlers.cc  workflow task start / complete / fail, commands
 //   activity_handlers.cc       activity start / heartbeat / complete / fail / cancel
 //   task_handlers.cc           transfer tasks (dispatch to matching) and timer tasks
+//   child_workflow_handlers.cc child workflows, SignalExternal, RequestCancelExternal,
+//                              reporting a closed child to its parent, parent-close policies
 //
 // Thread safety: thread-safe. Each transition holds its execution's lock from read to commit.
 // Ownership: borrows Store, MatchingClient, Clock and Metrics; owns the shards.
 #ifndef WEFT_SERVER_HISTORY_HISTORY_ENGINE_H_
 #define WEFT_SERVER_HISTORY_HISTORY_ENGINE_H_
 
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <vector>
 
 #include "server/common/clock.h"
@@ -69,6 +74,11 @@ class HistoryEngine : public HistoryClient {
   absl::Status TerminateWorkflowExecution(
       const NamespaceRef& ns, const api::v1::TerminateWorkflowExecutionRequest& request) override;
 
+  // Resolves a namespace name for children and external workflows in another namespace
+  // (history has no registry of its own). Until one is set, such targets are retried.
+  using NamespaceResolver = std::function<absl::StatusOr<NamespaceRef>(const std::string& name)>;
+  void SetNamespaceResolver(NamespaceResolver resolver);
+
   absl::StatusOr<api::v1::PollWorkflowTaskQueueResponse> RecordWorkflowTaskStarted(
       const NamespaceRef& ns, const internal::BacklogTask& task,
       const std::string& identity) override;
@@ -122,6 +132,16 @@ class HistoryEngine : public HistoryClient {
                                                                  int64_t from_event_id,
                                                                  int64_t to_event_id);
 
+  // The parent of a child run (see child_workflow_handlers.cc).
+  struct ParentRef {
+    std::string namespace_id;
+    std::string namespace_name;
+    std::string workflow_id;
+    std::string run_id;
+    int64_t initiated_event_id = 0;
+    api::v1::ParentClosePolicy close_policy = api::v1::PARENT_CLOSE_POLICY_UNSPECIFIED;
+  };
+
   // What a new run starts with (a start, or a continue-as-new).
   struct NewRun {
     std::string workflow_id;
@@ -138,6 +158,7 @@ class HistoryEngine : public HistoryClient {
     std::string continued_from_run_id;
     std::string first_run_id;
     const api::v1::SignalWithStartWorkflowExecutionRequest* signal = nullptr;
+    std::optional<ParentRef> parent;  // set for a child run (and its continued runs)
   };
   // A fresh state with ids set; InitRun() fills in the rest through a Transition.
   internal::MutableState NewRunState(const NamespaceRef& ns, const NewRun& spec);
@@ -173,6 +194,31 @@ class HistoryEngine : public HistoryClient {
   void FailWorkflowTask(Transition& tr, api::v1::WorkflowTaskFailedCause cause,
                         const api::v1::Failure& failure, const std::string& identity);
 
+  // ---- children and external workflows (child_workflow_handlers.cc) ----
+  absl::StatusOr<api::v1::StartWorkflowExecutionResponse> StartWorkflow(
+      const NamespaceRef& ns, const api::v1::StartWorkflowExecutionRequest& request,
+      const api::v1::SignalWithStartWorkflowExecutionRequest* signal, const ParentRef* parent);
+  // Checks command `i` (a child start, signal or cancel of another workflow); empty if fine.
+  std::string ValidateExternalCommand(
+      const internal::MutableState& ms,
+      const google::protobuf::RepeatedPtrField<api::v1::Command>& cmds, int i);
+  void ApplyExternalCommand(Transition& tr, const api::v1::Command& c, int64_t completed_id);
+  // In a closing transition: tells the parent and applies parent-close policies later.
+  void AddCloseExecutionTask(Transition& tr);
+  void DescribeChildren(const internal::MutableState& ms,
+                        api::v1::DescribeWorkflowExecutionResponse* resp);
+  absl::Status HandleExternalTransferTask(const internal::TransferTask& task);
+  absl::Status StartChildTask(const internal::TransferTask& task);
+  absl::Status SignalExternalTask(const internal::TransferTask& task);
+  absl::Status CancelExternalTask(const internal::TransferTask& task);
+  absl::Status CloseExecutionTask(const internal::TransferTask& task);
+  absl::Status ReportToParent(const internal::MutableState& child,
+                              const api::v1::HistoryEvent& close_event);
+  absl::Status ApplyParentClosePolicy(const internal::MutableState& parent,
+                                      const internal::ChildExecutionInfo& child);
+  absl::StatusOr<NamespaceRef> ResolveNamespace(const internal::MutableState& ms,
+                                                const std::string& name);
+
   absl::Status HandleTransferTask(Shard& shard, const internal::TransferTask& task);
   absl::Status HandleTimerTask(Shard& shard, const internal::TimerTask& task);
 
@@ -187,6 +233,8 @@ class HistoryEngine : public HistoryClient {
   std::unique_ptr<storage::GroupCommitter> committer_;  // shared by all shards
   std::vector<std::unique_ptr<Shard>> shards_;
   std::atomic<bool> stopping_{false};
+  std::mutex resolver_mu_;
+  NamespaceResolver resolver_;  // guarded by resolver_mu_
 };
 
 }  // namespace weft::history

@@ -11,6 +11,10 @@
 namespace weft::history {
 
 absl::Status HistoryEngine::HandleTransferTask(Shard& shard, const internal::TransferTask& t) {
+  if (t.type() >= internal::TRANSFER_TASK_TYPE_START_CHILD_EXECUTION &&
+      t.type() <= internal::TRANSFER_TASK_TYPE_CLOSE_EXECUTION) {
+    return HandleExternalTransferTask(t);  // child_workflow_handlers.cc
+  }
   internal::BacklogTask task;
   task.set_namespace_id(t.namespace_id());
   task.set_workflow_id(t.workflow_id());

@@ -229,6 +229,11 @@ absl::Status HistoryEngine::ValidateCommands(
           return bad("the run can only be canceled after a cancel request");
         }
         break;
+      case api::v1::COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION:
+      case api::v1::COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION:
+      case api::v1::COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION:
+        if (std::string why = ValidateExternalCommand(ms, cmds, i); !why.empty()) return bad(why);
+        break;
       default:
         return bad("unknown command type");
     }
@@ -404,6 +409,12 @@ absl::Status HistoryEngine::ApplyCommands(Transition& tr,
         spec.identity = req.identity();
         spec.continued_from_run_id = ms.run_id();
         spec.first_run_id = ms.first_run_id().empty() ? ms.run_id() : ms.first_run_id();
+        if (!ms.parent_workflow_id().empty()) {
+          // A child that continues as new stays the parent's child: the last run reports.
+          spec.parent = ParentRef{ms.parent_namespace_id(),      ms.parent_namespace(),
+                                  ms.parent_workflow_id(),       ms.parent_run_id(),
+                                  ms.parent_initiated_event_id(), {}};
+        }
         Transition& next = tr.AddRun(NewRunState({ms.namespace_id(), ms.namespace_name()}, spec));
         InitRun(next, spec);
 
@@ -421,6 +432,11 @@ absl::Status HistoryEngine::ApplyCommands(Transition& tr,
         *closed = true;
         break;
       }
+      case api::v1::COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION:
+      case api::v1::COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION:
+      case api::v1::COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION:
+        ApplyExternalCommand(tr, c, completed_id);
+        break;
       default:
         return absl::InvalidArgumentError("unknown command type");  // ValidateCommands caught it
     }
