@@ -435,8 +435,32 @@ grpc::Status WorkflowServiceHandler::RespondWorkflowTaskCompleted(
     auto ns = Resolve(req->namespace_());
     if (!ns.ok()) return ns.status();
     if (auto s = ValidateCommands(*req); !s.ok()) return s;
+    if (req->has_sticky_attributes()) {
+      const auto& sticky = req->sticky_attributes();
+      if (auto s = ValidateId(sticky.worker_task_queue().name(),
+                              "sticky_attributes.worker_task_queue.name", false);
+          !s.ok()) {
+        return s;
+      }
+      if (FromProto(sticky.schedule_to_start_timeout()) < absl::ZeroDuration()) {
+        return absl::InvalidArgumentError(
+            "sticky_attributes.schedule_to_start_timeout must not be negative (0: default 5s)");
+      }
+    }
     return history_->RespondWorkflowTaskCompleted(*ns, *req);
   });
+}
+
+grpc::Status WorkflowServiceHandler::ResetStickyTaskQueue(
+    grpc::ServerContext* ctx, const api::v1::ResetStickyTaskQueueRequest* req,
+    api::v1::ResetStickyTaskQueueResponse*) {
+  return Handle(ctx, "ResetStickyTaskQueue", req->namespace_(), req->execution().workflow_id(),
+                [&]() -> absl::Status {
+                  auto ns = ResolveForRun(req->namespace_(), req->execution().workflow_id(),
+                                          "execution.workflow_id");
+                  if (!ns.ok()) return ns.status();
+                  return history_->ResetStickyTaskQueue(*ns, *req);
+                });
 }
 
 grpc::Status WorkflowServiceHandler::RespondWorkflowTaskFailed(

@@ -78,6 +78,9 @@ class WorkflowServiceHandler final : public api::v1::WorkflowService::Service {
   grpc::Status RespondWorkflowTaskFailed(grpc::ServerContext*,
                                          const api::v1::RespondWorkflowTaskFailedRequest*,
                                          api::v1::RespondWorkflowTaskFailedResponse*) override;
+  grpc::Status ResetStickyTaskQueue(grpc::ServerContext*,
+                                    const api::v1::ResetStickyTaskQueueRequest*,
+                                    api::v1::ResetStickyTaskQueueResponse*) override;
   grpc::Status PollActivityTaskQueue(grpc::ServerContext*,
                                      const api::v1::PollActivityTaskQueueRequest*,
                                      api::v1::PollActivityTaskQueueResponse*) override;

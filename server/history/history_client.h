@@ -63,6 +63,10 @@ class HistoryClient {
       const NamespaceRef& ns, const api::v1::RespondWorkflowTaskCompletedRequest& request) = 0;
   virtual absl::Status RespondWorkflowTaskFailed(
       const NamespaceRef& ns, const api::v1::RespondWorkflowTaskFailedRequest& request) = 0;
+  // Clears the run's sticky queue (its worker evicted it from its cache): a workflow task
+  // waiting there moves to the normal queue. A no-op for a closed or non-sticky run.
+  virtual absl::Status ResetStickyTaskQueue(
+      const NamespaceRef& ns, const api::v1::ResetStickyTaskQueueRequest& request) = 0;
   virtual absl::StatusOr<api::v1::RecordActivityTaskHeartbeatResponse> RecordActivityTaskHeartbeat(
       const NamespaceRef& ns, const api::v1::RecordActivityTaskHeartbeatRequest& request) = 0;
   virtual absl::Status RespondActivityTaskCompleted(

@@ -212,12 +212,7 @@ void HistoryEngine::ScheduleWorkflowTask(Transition& tr) {
   wt->set_attempt(attempt);
   wt->set_in_backoff(false);
   *wt->mutable_scheduled_time() = ToProto(tr.now());
-  internal::TransferTask t;
-  t.set_type(internal::TRANSFER_TASK_TYPE_WORKFLOW_TASK);
-  t.set_task_queue(ms.task_queue());
-  t.set_scheduled_event_id(e->event_id());
-  t.set_attempt(attempt);
-  tr.AddTransferTask(std::move(t));
+  DispatchWorkflowTask(tr);  // to the run's sticky queue, if a worker has it cached
 }
 
 void HistoryEngine::ScheduleWorkflowTaskIfNeeded(Transition& tr) {
@@ -511,8 +506,23 @@ absl::StatusOr<std::vector<api::v1::HistoryEvent>> HistoryEngine::ReadHistory(
   absl::Status parse;
   std::string prefix =
       keys::HistoryPrefix(shard.id(), ms.namespace_id(), ms.workflow_id(), ms.run_id());
-  absl::Status s = store_->ScanPrefix(
-      storage::Cf::kHistory, prefix, [&](std::string_view, std::string_view value) {
+  // Seek to the batch holding `from` (the last one whose first event id is <= from) instead
+  // of reading from the run's first event: a sticky task reads only its new events.
+  std::string start = prefix;
+  if (from > 1) {
+    absl::Status s = store_->ScanReverse(
+        storage::Cf::kHistory, prefix,
+        keys::HistoryBatch(shard.id(), ms.namespace_id(), ms.workflow_id(), ms.run_id(), from + 1),
+        [&](std::string_view key, std::string_view) {
+          start = std::string(key);
+          return false;
+        },
+        1);
+    if (!s.ok()) return s;
+  }
+  absl::Status s = store_->Scan(
+      storage::Cf::kHistory, start, storage::PrefixSuccessor(prefix),
+      [&](std::string_view, std::string_view value) {
         api::v1::History batch;
         if (!batch.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
           parse = absl::DataLossError("corrupt history batch");

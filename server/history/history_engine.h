@@ -6,6 +6,7 @@
 //   workflow_task_handlers.cc  workflow task start / complete / fail, commands
 //   activity_handlers.cc       activity start / heartbeat / complete / fail / cancel
 //   task_handlers.cc           transfer tasks (dispatch to matching) and timer tasks
+//   sticky_execution.cc        sticky queues: dispatch, schedule-to-start fallback, reset
 //   child_workflow_handlers.cc child workflows, SignalExternal, RequestCancelExternal,
 //                              reporting a closed child to its parent, parent-close policies
 //
@@ -89,6 +90,11 @@ class HistoryEngine : public HistoryClient {
       const NamespaceRef& ns, const api::v1::RespondWorkflowTaskCompletedRequest& request) override;
   absl::Status RespondWorkflowTaskFailed(
       const NamespaceRef& ns, const api::v1::RespondWorkflowTaskFailedRequest& request) override;
+  absl::Status ResetStickyTaskQueue(const NamespaceRef& ns,
+                                    const api::v1::ResetStickyTaskQueueRequest& request) override;
+  // Whether a STICKY_SCHEDULE_TO_START timer still guards the run's waiting sticky task.
+  static bool StickyTimerIsCurrent(const internal::MutableState& ms,
+                                   const internal::TimerTask& t);
   absl::StatusOr<api::v1::RecordActivityTaskHeartbeatResponse> RecordActivityTaskHeartbeat(
       const NamespaceRef& ns, const api::v1::RecordActivityTaskHeartbeatRequest& request) override;
   absl::Status RespondActivityTaskCompleted(
@@ -193,6 +199,16 @@ class HistoryEngine : public HistoryClient {
                                 const google::protobuf::RepeatedPtrField<api::v1::Command>& cmds);
   void FailWorkflowTask(Transition& tr, api::v1::WorkflowTaskFailedCause cause,
                         const api::v1::Failure& failure, const std::string& identity);
+
+  // ---- sticky execution (sticky_execution.cc) ----
+  // Records (or, without sticky_attributes, clears) the worker queue that caches the run.
+  void ApplyStickyAttributes(internal::MutableState& ms,
+                             const api::v1::RespondWorkflowTaskCompletedRequest& req);
+  // Hands the scheduled workflow task to matching: to the sticky queue (with a
+  // STICKY_SCHEDULE_TO_START timer) when set, else to the normal queue.
+  void DispatchWorkflowTask(Transition& tr);
+  // Clears the sticky queue; a task waiting on it is dispatched again to the normal queue.
+  void MoveToNormalQueue(Transition& tr);
 
   // ---- children and external workflows (child_workflow_handlers.cc) ----
   absl::StatusOr<api::v1::StartWorkflowExecutionResponse> StartWorkflow(

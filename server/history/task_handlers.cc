@@ -71,6 +71,8 @@ bool TimerTaskIsCurrent(const internal::MutableState& ms, const internal::TimerT
     }
     case internal::TIMER_TASK_TYPE_WORKFLOW_TASK_RETRY:
       return ms.workflow_task().in_backoff() && ms.workflow_task().attempt() == t.attempt();
+    case internal::TIMER_TASK_TYPE_STICKY_SCHEDULE_TO_START:
+      return HistoryEngine::StickyTimerIsCurrent(ms, t);
     case internal::TIMER_TASK_TYPE_WORKFLOW_RUN_TIMEOUT:
       return true;
     default:
@@ -138,10 +140,15 @@ absl::Status HistoryEngine::HandleTimerTask(Shard& shard, const internal::TimerT
       int attempt = wt->attempt() + 1;
       wt->Clear();
       wt->set_attempt(attempt);
+      MoveToNormalQueue(tr);  // the worker may be gone: retry with the full history
       tr.FlushBuffered();
       ScheduleWorkflowTask(tr);
       break;
     }
+    case internal::TIMER_TASK_TYPE_STICKY_SCHEDULE_TO_START:
+      // No worker started the task on the sticky queue in time (it may be gone).
+      MoveToNormalQueue(tr);
+      break;
     case internal::TIMER_TASK_TYPE_WORKFLOW_TASK_RETRY:
       ScheduleWorkflowTask(tr);
       break;

@@ -50,6 +50,9 @@ absl::StatusOr<api::v1::PollWorkflowTaskQueueResponse> HistoryEngine::RecordWork
   a->set_scheduled_event_id(wt->scheduled_event_id());
   a->set_identity(identity);
   int64_t previous_started = ms.last_workflow_task_started_event_id();
+  // A task on a sticky queue goes to the worker that ran the previous one and has the run
+  // cached: it gets only the events after that task's started event.
+  const bool partial = !ms.sticky_task_queue().empty() && previous_started > 0;
   wt->set_started_event_id(e->event_id());
   *wt->mutable_started_time() = ToProto(tr.now());
   ms.set_last_workflow_task_started_event_id(e->event_id());
@@ -66,9 +69,12 @@ absl::StatusOr<api::v1::PollWorkflowTaskQueueResponse> HistoryEngine::RecordWork
   if (auto s = CommitAndInstall(*l, tr, /*sync=*/false); !s.ok()) return s;
 
   const internal::MutableState& state = l->entry->state;
-  auto events = ReadHistory(*l->shard, state, 1, wt_info.started_event_id());
+  auto events =
+      ReadHistory(*l->shard, state, partial ? previous_started + 1 : 1, wt_info.started_event_id());
   if (!events.ok()) return events.status();
   api::v1::PollWorkflowTaskQueueResponse resp;
+  resp.set_partial_history(partial);
+  if (partial && metrics_) metrics_->StickyTask(state.namespace_name(), "partial");
   internal::TaskToken token;
   token.set_namespace_id(state.namespace_id());
   token.set_workflow_id(state.workflow_id());
@@ -114,6 +120,9 @@ void HistoryEngine::FailWorkflowTask(Transition& tr, api::v1::WorkflowTaskFailed
   int attempt = wt->attempt() + 1;
   wt->Clear();
   wt->set_attempt(attempt);
+  // The worker's cached state did not produce an accepted answer: the retry goes to the
+  // normal queue with the full history (as in Temporal).
+  MoveToNormalQueue(tr);
   tr.FlushBuffered();
   absl::Duration delay = WorkflowTaskRetryDelay(attempt);
   if (delay <= absl::ZeroDuration()) {
@@ -506,6 +515,7 @@ absl::Status HistoryEngine::RespondWorkflowTaskCompleted(
   a->set_identity(req.identity());
   int64_t completed_id = e->event_id();
   ms.mutable_workflow_task()->Clear();
+  ApplyStickyAttributes(ms, req);  // before any command schedules the next workflow task
   bool closed = false;
   if (auto s = ApplyCommands(tr, req, completed_id, &closed); !s.ok()) return s;
   if (!closed && tr.FlushBuffered() > 0 && ms.workflow_task().scheduled_event_id() == 0) {
