@@ -13,7 +13,10 @@
 #include "call_retry.h"
 #include "proto_time.h"
 #include "replayer.h"
+#include "uuid.h"
 #include "weft/errors.h"
+#include "workflow_cache.h"
+#include "workflow_instance.h"
 
 namespace weft {
 namespace {
@@ -58,6 +61,16 @@ Worker::Worker(Client& client, WorkerOptions options)
   if (options_.identity.empty()) options_.identity = client_.identity();
   if (options_.max_concurrent_workflow_tasks < 1) options_.max_concurrent_workflow_tasks = 1;
   if (options_.max_concurrent_activities < 1) options_.max_concurrent_activities = 1;
+  if (options_.max_cached_workflows > 0) {
+    // Unique per worker: a restarted process must not take its predecessor's sticky tasks
+    // (it has none of their state), and two workers of one process keep separate caches.
+    sticky_task_queue_ = absl::StrCat(options_.identity, ":", detail::RandomUuid());
+    cache_ = std::make_unique<RunCache<WorkflowInstance>>(
+        static_cast<size_t>(options_.max_cached_workflows), [this](const RunCacheKey& run) {
+          ++evictions_;
+          ResetStickyTaskQueue(run);
+        });
+  }
 }
 
 Worker::~Worker() { Shutdown(); }
@@ -85,6 +98,7 @@ absl::Status Worker::Start() {
   if (!workflows_.empty()) {
     for (int i = 0; i < options_.max_concurrent_workflow_tasks; ++i) {
       threads_.emplace_back([this] { WorkflowLoop(); });
+      if (cache_) threads_.emplace_back([this] { StickyWorkflowLoop(); });
     }
   }
   if (!activities_.empty()) {
@@ -127,6 +141,9 @@ void Worker::Shutdown() {
   for (std::thread& t : threads_) {
     if (t.joinable()) t.join();
   }
+  // Nothing polls the sticky queue any more: send the cached runs' next tasks to the normal
+  // queue now rather than after the sticky timeout.
+  if (cache_) cache_->Clear();
   absl::MutexLock lock(&mu_);
   stopped_ = true;
 }
@@ -192,18 +209,18 @@ bool Worker::Poll(const char* what, const Request& request, Response* response, 
 }
 
 template <typename Call>
-void Worker::Respond(const char* what, Call call) {
+bool Worker::Respond(const char* what, Call call) {
   absl::Duration backoff = kInitialBackoff;
   for (int attempt = 1;; ++attempt) {
     grpc::ClientContext ctx;
     SetDeadline(&ctx, kRespondDeadline);
     grpc::Status status = call(&ctx);
-    if (status.ok()) return;
-    if (status.error_code() == grpc::StatusCode::NOT_FOUND) return;  // task no longer current
+    if (status.ok()) return true;
+    if (status.error_code() == grpc::StatusCode::NOT_FOUND) return false;  // no longer current
     const bool limited = status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED;
     if ((status.error_code() != grpc::StatusCode::UNAVAILABLE && !limited) || attempt >= 5) {
       Log(absl::StrCat(what, " failed (", status.error_code(), ": ", status.error_message(), ")"));
-      return;
+      return false;
     }
     absl::SleepFor(limited ? std::max(backoff, detail::RetryAfter(ctx, backoff)) : backoff);
     backoff = std::min(backoff * 2, kMaxBackoff);
@@ -211,10 +228,11 @@ void Worker::Respond(const char* what, Call call) {
 }
 
 template <typename Request, typename Response, typename Rpc, typename Handle>
-void Worker::PollLoop(const char* what, Rpc rpc, Handle handle) {
+void Worker::PollLoop(const char* what, Rpc rpc, Handle handle, const api::v1::TaskQueue* queue) {
   Request request;
   request.set_namespace_(client_.ns());
   request.mutable_task_queue()->set_name(options_.task_queue);
+  if (queue != nullptr) *request.mutable_task_queue() = *queue;
   request.set_identity(options_.identity);
   while (true) {
     Response task;
@@ -231,6 +249,19 @@ void Worker::WorkflowLoop() {
         return client_.stub().PollWorkflowTaskQueue(ctx, req, resp);
       },
       [this](const auto& task) { HandleWorkflowTask(task); });
+}
+
+void Worker::StickyWorkflowLoop() {
+  api::v1::TaskQueue queue;
+  queue.set_name(sticky_task_queue_);
+  queue.set_kind(api::v1::TASK_QUEUE_KIND_STICKY);
+  queue.set_normal_name(options_.task_queue);
+  PollLoop<api::v1::PollWorkflowTaskQueueRequest, api::v1::PollWorkflowTaskQueueResponse>(
+      "PollWorkflowTaskQueue (sticky)",
+      [this](grpc::ClientContext* ctx, const auto& req, auto* resp) {
+        return client_.stub().PollWorkflowTaskQueue(ctx, req, resp);
+      },
+      [this](const auto& task) { HandleWorkflowTask(task); }, &queue);
 }
 
 void Worker::ActivityLoop() {
@@ -297,6 +328,7 @@ void Worker::HandleWorkflowTask(const api::v1::PollWorkflowTaskQueueResponse& ta
                .name();
   }
   ReplayResult result;
+  std::unique_ptr<WorkflowInstance> instance;  // the run's state after this task
   auto it = workflows_.find(type);
   if (it == workflows_.end()) {
     result.task_failed = true;
@@ -306,8 +338,9 @@ void Worker::HandleWorkflowTask(const api::v1::PollWorkflowTaskQueueResponse& ta
                      options_.task_queue, "; registered: ", Names(workflows_), ")");
   } else {
     try {
-      result = Replayer(it->second).Replay(task.history(), task.workflow_execution(), client_.ns());
+      result = RunWorkflowTask(it->second, task, &instance);
     } catch (const std::exception& e) {
+      instance.reset();
       result = ReplayResult();
       result.task_failed = true;
       result.cause = api::v1::WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE;
@@ -339,10 +372,25 @@ void Worker::HandleWorkflowTask(const api::v1::PollWorkflowTaskQueueResponse& ta
   req.set_task_token(task.task_token());
   for (auto& c : result.commands) *req.add_commands() = std::move(c);
   req.set_identity(options_.identity);
-  Respond("RespondWorkflowTaskCompleted", [&](grpc::ClientContext* ctx) {
+  // Keep the run (and say so to the server) unless it closed or stopped being replayable.
+  const RunCacheKey run{task.workflow_execution().workflow_id(),
+                        task.workflow_execution().run_id()};
+  const bool keep = cache_ && instance && instance->reusable();
+  if (keep) {
+    auto* sticky = req.mutable_sticky_attributes();
+    sticky->mutable_worker_task_queue()->set_name(sticky_task_queue_);
+    sticky->mutable_worker_task_queue()->set_kind(api::v1::TASK_QUEUE_KIND_STICKY);
+    sticky->mutable_worker_task_queue()->set_normal_name(options_.task_queue);
+    *sticky->mutable_schedule_to_start_timeout() =
+        detail::ToProtoDuration(options_.sticky_schedule_to_start_timeout);
+    // In the cache before the answer goes out: the next task may arrive right after it.
+    cache_->Put(run, std::move(instance));
+  }
+  bool accepted = Respond("RespondWorkflowTaskCompleted", [&](grpc::ClientContext* ctx) {
     api::v1::RespondWorkflowTaskCompletedResponse resp;
     return client_.stub().RespondWorkflowTaskCompleted(ctx, req, &resp);
   });
+  if (keep && !accepted && cache_->Erase(run.run_id)) ResetStickyTaskQueue(run);
 }
 
 void Worker::HandleActivityTask(const api::v1::PollActivityTaskQueueResponse& task) {

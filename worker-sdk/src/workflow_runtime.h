@@ -86,6 +86,9 @@ class WorkflowRuntime : public Scheduler {
   // (throws NondeterminismError on a mismatch). Otherwise queues it and returns nullptr.
   const api::v1::HistoryEvent* IssueCommand(api::v1::Command command);
   std::vector<api::v1::Command> TakeCommands() { return std::move(commands_); }
+  // After a task that ran live (not replaying) was recorded: gives the work its commands
+  // started the event ids from `events`, that task's command events (workflow_instance.cc).
+  void BindCommandEvents(const std::vector<const api::v1::HistoryEvent*>& events);
   bool failed() const { return failure_.has_value(); }
   const std::string& failure() const { return *failure_; }
 

@@ -9,12 +9,19 @@
 //
 // Start() runs max_concurrent_workflow_tasks workflow pollers and max_concurrent_activities
 // activity pollers (each polls, then executes what it got, so concurrency is bounded by the
-// pool). Each workflow task is answered by replaying the full history (see replayer.h); so
-// is each query task (a poll response with `query` set), with RespondQueryTaskCompleted.
+// pool). A workflow task is answered by replaying the full history (see replayer.h); so is
+// each query task (a poll response with `query` set), with RespondQueryTaskCompleted.
+// With sticky execution (max_cached_workflows > 0, the default) the worker also keeps each
+// run's state after its task and polls a queue of its own ("<identity>:<random>", as many
+// pollers again): the run's next task arrives there with only the new events and continues
+// the cached state. A run not in the cache (evicted, or never here) fetches its whole history
+// with GetWorkflowExecutionHistory and replays it; an evicted run is reset on the server
+// (ResetStickyTaskQueue). If this process dies, the server moves its runs' tasks to the
+// normal queue after sticky_schedule_to_start_timeout.
 // Poll errors (e.g. UNAVAILABLE while the server restarts) back off from 100 ms doubling to
 // 2 s and retry forever; stderr gets one line when an outage starts and one when it ends.
-// Shutdown() is graceful: outstanding long polls are cancelled, tasks in flight finish and are
-// answered, then it returns.
+// Shutdown() is graceful: outstanding long polls (the sticky ones too) are cancelled, tasks in
+// flight finish and are answered, the cached runs are reset on the server, then it returns.
 //
 // Thread safety: Register* must be called before Start(); Start, Run and Shutdown are
 // thread-safe. The Client must outlive the Worker; the destructor calls Shutdown().
@@ -23,6 +30,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <set>
@@ -40,6 +49,12 @@
 
 namespace weft {
 
+class WorkflowInstance;  // worker-sdk/src: a cached run
+struct ReplayResult;
+struct RunCacheKey;
+template <typename T>
+class RunCache;
+
 struct WorkerOptions {
   std::string task_queue;
   int max_concurrent_workflow_tasks = 2;
@@ -47,6 +62,22 @@ struct WorkerOptions {
   std::string identity;  // empty: the client's identity
   // Defaults of the breakers activities get from ActivityContext::Breaker(key).
   CircuitBreakerOptions circuit_breaker;
+  // Sticky execution: after a workflow task the worker keeps the run's state in memory (up to
+  // this many runs, least recently used evicted) and the server sends the run's next task to
+  // this worker's own queue with only the new events. 0 disables it.
+  int max_cached_workflows = 1000;
+  // How long the server waits for this worker to start a run's next task on its sticky
+  // queue before moving it to the normal queue (say, the worker died).
+  std::chrono::milliseconds sticky_schedule_to_start_timeout = std::chrono::seconds(5);
+};
+
+// Counters of a worker's sticky execution, since it was created.
+struct StickyStats {
+  int64_t full_history_tasks = 0;     // tasks that came with the run's whole history
+  int64_t partial_history_tasks = 0;  // tasks that came with only the new events
+  int64_t cache_hits = 0;             // partial tasks continued from the cached run
+  int64_t cache_misses = 0;           // partial tasks that had to fetch the whole history
+  int64_t evictions = 0;              // runs pushed out of the cache (each reset on the server)
 };
 
 class Worker {
@@ -77,22 +108,40 @@ class Worker {
   // Stops polling, waits for tasks in flight, returns. Idempotent.
   void Shutdown();
 
+  // This worker's sticky queue ("<identity>:<random>"); empty when sticky execution is off.
+  const std::string& sticky_task_queue() const { return sticky_task_queue_; }
+  StickyStats sticky_stats() const;
+
  private:
   // Polls one kind of task until shutdown, handing each task that arrives to `handle`.
+  // `queue` null: options_.task_queue.
   template <typename Request, typename Response, typename Rpc, typename Handle>
-  void PollLoop(const char* what, Rpc rpc, Handle handle);
+  void PollLoop(const char* what, Rpc rpc, Handle handle,
+                const api::v1::TaskQueue* queue = nullptr);
   void WorkflowLoop();
+  void StickyWorkflowLoop();  // polls this worker's sticky queue
   void ActivityLoop();
   // Runs one long poll; false when shutting down. Backs off on errors.
   template <typename Request, typename Response, typename Call>
   bool Poll(const char* what, const Request& request, Response* response, Call call);
   void HandleWorkflowTask(const api::v1::PollWorkflowTaskQueueResponse& task);
+  // Answers a workflow task from the cached run (partial history), or by a full replay; sets
+  // *instance to the run's state afterwards (for the cache). See sticky_worker.cc.
+  ReplayResult RunWorkflowTask(const WorkflowDefinition& definition,
+                               const api::v1::PollWorkflowTaskQueueResponse& task,
+                               std::unique_ptr<WorkflowInstance>* instance);
+  // Pages the run's history in up to `last_event_id`.
+  absl::Status FetchHistory(const api::v1::WorkflowExecution& execution, int64_t last_event_id,
+                            api::v1::History* history);
+  // Tells the server this worker no longer has the run cached.
+  void ResetStickyTaskQueue(const RunCacheKey& run);
   // A poll response with `query` set: replay, run the handler, RespondQueryTaskCompleted.
   void HandleQueryTask(const api::v1::PollWorkflowTaskQueueResponse& task);
   void HandleActivityTask(const api::v1::PollActivityTaskQueueResponse& task);
   // Calls a respond RPC, retrying UNAVAILABLE a few times; logs other errors except NOT_FOUND.
+  // Returns whether the server accepted it.
   template <typename Call>
-  void Respond(const char* what, Call call);
+  bool Respond(const char* what, Call call);
   bool stopping() const;
   void Log(const std::string& line) const;
 
@@ -101,6 +150,16 @@ class Worker {
   std::map<std::string, WorkflowDefinition> workflows_;
   std::map<std::string, ActivityDefinition> activities_;
   CircuitBreakerRegistry breakers_;  // shared by the activities of this worker
+  std::string sticky_task_queue_;    // empty: sticky execution off
+  std::unique_ptr<RunCache<WorkflowInstance>> cache_;  // null when off
+  std::atomic<int64_t> full_history_tasks_{0};
+  std::atomic<int64_t> partial_history_tasks_{0};
+  std::atomic<int64_t> cache_hits_{0};
+  std::atomic<int64_t> cache_misses_{0};
+  std::atomic<int64_t> evictions_{0};
+  // Set when a reset failed while shutting down (server unreachable): skip the others, their
+  // tasks fall back after the sticky timeout anyway.
+  std::atomic<bool> skip_resets_{false};
 
   mutable absl::Mutex mu_;
   bool started_ ABSL_GUARDED_BY(mu_) = false;
