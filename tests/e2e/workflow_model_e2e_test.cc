@@ -396,5 +396,56 @@ TEST_F(WorkflowModelE2eTest, WorkflowCancelReachesARunningActivityThroughItsHear
   EXPECT_EQ(Events(events, "EVENT_TYPE_ACTIVITY_TASK_COMPLETED").size(), 0u);
 }
 
+
+TEST_F(WorkflowModelE2eTest, ResetRerunsAClosedWorkflowFromItsFirstWorkflowTask) {
+  StartWorkflow("Greeting", "reset-e2e", "\"Reset\"");
+  EXPECT_EQ(ResultJson("reset-e2e"), json("Hello, Reset!"));
+  json before = HistoryJson("reset-e2e");
+  ASSERT_FALSE(before.empty());
+
+  RunResult r = Cli({"--output", "json", "workflow", "reset", "--workflow-id", "reset-e2e",
+                     "--type", "first", "--reason", "rerun after a fix"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json reset = json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(reset.is_object()) << r.out;
+  const std::string new_run = reset.value("run_id", "");
+  ASSERT_FALSE(new_run.empty());
+
+  // The worker replays the copied prefix and runs the workflow on to the same result.
+  EXPECT_EQ(ResultJson("reset-e2e"), json("Hello, Reset!"));
+  json after = HistoryJson("reset-e2e", new_run);
+  std::vector<json> failed = Events(after, "EVENT_TYPE_WORKFLOW_TASK_FAILED");
+  ASSERT_EQ(failed.size(), 1u) << after.dump();
+  EXPECT_EQ(failed[0]["workflow_task_failed_event_attributes"].value("cause", ""),
+            "WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW");
+  EXPECT_EQ(Events(after, "EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED").size(), 1u);
+
+  // A bad reset point is refused with a message that says what to pick.
+  r = Cli({"workflow", "reset", "--workflow-id", "reset-e2e", "--event-id", "1", "--reason",
+           "x"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("WorkflowTaskCompleted"), std::string::npos) << r.err;
+}
+
+TEST_F(WorkflowModelE2eTest, RetentionDeletesAClosedRunOfAShortLivedNamespace) {
+  RunResult r = Cli({"namespace", "create", "ephemeral", "--retention", "1s"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = Cli({"--namespace", "ephemeral", "workflow", "start", "--task-queue", "nobody-polls",
+           "--type", "Greeting", "--workflow-id", "short-lived"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = Cli({"--namespace", "ephemeral", "workflow", "terminate", "--workflow-id", "short-lived",
+           "--reason", "test"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Deleted one second after it closed: poll with a deadline.
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  do {
+    r = Cli({"--namespace", "ephemeral", "workflow", "describe", "--workflow-id", "short-lived"});
+    if (r.exit_code != 0) break;
+    absl::SleepFor(absl::Milliseconds(200));
+  } while (absl::Now() < deadline);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("NOT_FOUND"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace weft::testing

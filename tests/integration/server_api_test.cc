@@ -580,5 +580,166 @@ TEST_F(ServerApiTest, EmptyPollReturnsEmptyResponse) {
   EXPECT_TRUE(wt.task_token().empty());
 }
 
+
+
+TEST_F(ServerApiTest, ResetStartsARunFromAWorkflowTaskAndRedispatchesWhatWasPending) {
+  std::string base_run = Start("wf-reset").run_id();
+  auto wt = PollWorkflow();
+  ASSERT_FALSE(wt.task_token().empty());
+  ASSERT_TRUE(Complete(wt.task_token(), {ScheduleActivity("a1"), StartTimer("t1", 600000)}).ok());
+  // 4 WTCompleted, 5 ActivityScheduled, 6 TimerStarted.
+  auto signal = [&](const std::string& name) {
+    SignalWorkflowExecutionRequest s;
+    s.set_namespace_("default");
+    s.mutable_workflow_execution()->set_workflow_id("wf-reset");
+    s.set_signal_name(name);
+    SignalWorkflowExecutionResponse r;
+    ASSERT_TRUE(stub_->SignalWorkflowExecution(Ctx().get(), s, &r).ok());
+  };
+  signal("s1");  // 7 Signaled, 8 WTScheduled
+  wt = PollWorkflow();  // 9 WTStarted
+  ASSERT_FALSE(wt.task_token().empty());
+  ASSERT_TRUE(Complete(wt.task_token(), {}).ok());  // 10 WTCompleted
+  signal("s2");  // after the reset point: re-applied to the new run
+
+  ResetWorkflowExecutionRequest req;
+  req.set_namespace_("default");
+  req.mutable_workflow_execution()->set_workflow_id("wf-reset");
+  req.set_workflow_task_finish_event_id(5);
+  req.set_reason("test");
+  req.set_request_id("reset-1");
+  ResetWorkflowExecutionResponse resp;
+  grpc::Status s = stub_->ResetWorkflowExecution(Ctx().get(), req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("event 5 is EVENT_TYPE_ACTIVITY_TASK_SCHEDULED"),
+            std::string::npos)
+      << s.error_message();
+  req.set_workflow_task_finish_event_id(99);
+  EXPECT_EQ(stub_->ResetWorkflowExecution(Ctx().get(), req, &resp).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  req.set_workflow_task_finish_event_id(10);
+  ASSERT_TRUE(stub_->ResetWorkflowExecution(Ctx().get(), req, &resp).ok());
+  const std::string new_run = resp.run_id();
+  ASSERT_FALSE(new_run.empty());
+  EXPECT_NE(new_run, base_run);
+  // A retried reset answers with the same run.
+  ResetWorkflowExecutionResponse again;
+  ASSERT_TRUE(stub_->ResetWorkflowExecution(Ctx().get(), req, &again).ok());
+  EXPECT_EQ(again.run_id(), new_run);
+
+  // The old run was running: it is terminated, and says why.
+  GetWorkflowExecutionHistoryRequest hreq;
+  hreq.set_namespace_("default");
+  hreq.mutable_execution()->set_workflow_id("wf-reset");
+  hreq.mutable_execution()->set_run_id(base_run);
+  GetWorkflowExecutionHistoryResponse hresp;
+  ASSERT_TRUE(stub_->GetWorkflowExecutionHistory(Ctx().get(), hreq, &hresp).ok());
+  const auto& old_events = hresp.history().events();
+  ASSERT_GT(old_events.size(), 0);
+  EXPECT_EQ(old_events.rbegin()->event_type(), EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED);
+
+  // The new run: events 1..9 as before, then the reset's failed task, the re-applied signal
+  // and a new workflow task; the pending activity is dispatched again.
+  std::vector<HistoryEvent> events = History("wf-reset");
+  ASSERT_GE(events.size(), 12u);
+  for (int i = 0; i < 9; ++i) EXPECT_EQ(events[i].event_type(), old_events[i].event_type()) << i;
+  EXPECT_EQ(events[9].event_type(), EVENT_TYPE_WORKFLOW_TASK_FAILED);
+  const auto& fa = events[9].workflow_task_failed_event_attributes();
+  EXPECT_EQ(fa.cause(), WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW);
+  EXPECT_EQ(fa.base_run_id(), base_run);
+  EXPECT_EQ(fa.new_run_id(), new_run);
+  EXPECT_EQ(events[10].event_type(), EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
+  EXPECT_EQ(events[10].workflow_execution_signaled_event_attributes().signal_name(), "s2");
+  EXPECT_EQ(events[11].event_type(), EVENT_TYPE_WORKFLOW_TASK_SCHEDULED);
+
+  auto at = PollActivity();
+  ASSERT_FALSE(at.task_token().empty());
+  EXPECT_EQ(at.workflow_execution().run_id(), new_run);
+  EXPECT_EQ(at.activity_id(), "a1");
+  ASSERT_TRUE(CompleteActivity(at.task_token(), "7").ok());
+
+  wt = PollWorkflow();
+  ASSERT_FALSE(wt.task_token().empty());
+  EXPECT_EQ(wt.workflow_execution().run_id(), new_run);
+  ASSERT_TRUE(Complete(wt.task_token(), {CompleteWorkflow("\"after reset\"")}).ok());
+  HistoryEvent close = AwaitClose("wf-reset");
+  ASSERT_EQ(close.event_type(), EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+
+  // A closed run can be reset too; the pending timer at event 6 is pending again.
+  req.set_request_id("reset-2");
+  req.mutable_workflow_execution()->set_run_id(new_run);
+  ASSERT_TRUE(stub_->ResetWorkflowExecution(Ctx().get(), req, &resp).ok());
+  DescribeWorkflowExecutionRequest dreq;
+  dreq.set_namespace_("default");
+  dreq.mutable_execution()->set_workflow_id("wf-reset");
+  DescribeWorkflowExecutionResponse dresp;
+  ASSERT_TRUE(stub_->DescribeWorkflowExecution(Ctx().get(), dreq, &dresp).ok());
+  EXPECT_EQ(dresp.workflow_execution_info().execution().run_id(), resp.run_id());
+  EXPECT_EQ(dresp.workflow_execution_info().status(), WORKFLOW_EXECUTION_STATUS_RUNNING);
+  ASSERT_EQ(dresp.pending_timers_size(), 1);
+  EXPECT_EQ(dresp.pending_timers(0).timer_id(), "t1");
+  ASSERT_EQ(dresp.pending_activities_size(), 1);
+
+  // Resetting the older run while the newest one runs is refused.
+  req.set_request_id("reset-3");
+  req.mutable_workflow_execution()->set_run_id(base_run);
+  EXPECT_EQ(stub_->ResetWorkflowExecution(Ctx().get(), req, &resp).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+
+TEST_F(ServerApiTest, RetentionDeletesClosedRunsAndTheirHistory) {
+  RegisterNamespaceRequest reg;
+  reg.set_namespace_("short-lived");
+  reg.mutable_workflow_execution_retention_period()->set_seconds(1);
+  RegisterNamespaceResponse reg_resp;
+  ASSERT_TRUE(stub_->RegisterNamespace(Ctx().get(), reg, &reg_resp).ok());
+
+  StartWorkflowExecutionRequest start;
+  start.set_namespace_("short-lived");
+  start.set_workflow_id("wf-retained");
+  start.mutable_workflow_type()->set_name("Wf");
+  start.mutable_task_queue()->set_name("q");
+  StartWorkflowExecutionResponse started;
+  ASSERT_TRUE(stub_->StartWorkflowExecution(Ctx().get(), start, &started).ok());
+  // Terminating closes the run: its deletion is due one second later.
+  TerminateWorkflowExecutionRequest term;
+  term.set_namespace_("short-lived");
+  term.mutable_workflow_execution()->set_workflow_id("wf-retained");
+  term.set_reason("done with it");
+  TerminateWorkflowExecutionResponse term_resp;
+  ASSERT_TRUE(stub_->TerminateWorkflowExecution(Ctx().get(), term, &term_resp).ok());
+
+  DescribeWorkflowExecutionRequest dreq;
+  dreq.set_namespace_("short-lived");
+  dreq.mutable_execution()->set_workflow_id("wf-retained");
+  dreq.mutable_execution()->set_run_id(started.run_id());
+  DescribeWorkflowExecutionResponse dresp;
+  ASSERT_TRUE(stub_->DescribeWorkflowExecution(Ctx().get(), dreq, &dresp).ok());
+  grpc::Status s;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  do {  // the timer fires after 1 s; poll for its effect with a deadline
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    s = stub_->DescribeWorkflowExecution(Ctx().get(), dreq, &dresp);
+  } while (s.ok() && std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message();
+
+  GetWorkflowExecutionHistoryRequest hreq;
+  hreq.set_namespace_("short-lived");
+  *hreq.mutable_execution() = dreq.execution();
+  GetWorkflowExecutionHistoryResponse hresp;
+  EXPECT_EQ(stub_->GetWorkflowExecutionHistory(Ctx().get(), hreq, &hresp).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  ListWorkflowExecutionsRequest lreq;
+  lreq.set_namespace_("short-lived");
+  ListWorkflowExecutionsResponse lresp;
+  ASSERT_TRUE(stub_->ListWorkflowExecutions(Ctx().get(), lreq, &lresp).ok());
+  EXPECT_EQ(lresp.executions_size(), 0);
+  // The id is free again, even under REJECT_DUPLICATE.
+  start.set_workflow_id_reuse_policy(WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE);
+  EXPECT_TRUE(stub_->StartWorkflowExecution(Ctx().get(), start, &started).ok());
+}
+
 }  // namespace
 }  // namespace weft
