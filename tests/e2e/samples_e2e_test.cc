@@ -135,6 +135,14 @@ TEST_F(SamplesE2eTest, SamplesRunThroughTheCli) {
   EXPECT_EQ(nlohmann::json::parse(r.out), nlohmann::json::parse(R"({"by":"ops"})"));
 }
 
+TEST_F(SamplesE2eTest, ParentChildCombinesItsChildrensResults) {
+  StartWorkflow("ParentChild", "parent-child-1", "null");
+  RunResult r = Result("parent-child-1");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out, nullptr, false),
+            nlohmann::json::parse(R"({"results":[101,4,9],"sum":114})"));
+}
+
 TEST_F(SamplesE2eTest, ResultExitCodeReportsFailureOutcomes) {
   StartWorkflow("AwaitSignal", "term-1", "null");
   RunResult t = Cli({"workflow", "terminate", "--workflow-id", "term-1", "--reason", "test"});
