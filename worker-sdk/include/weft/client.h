@@ -188,6 +188,36 @@ class Client {
       std::string_view workflow_id, std::string_view run_id, std::string_view query_type,
       api::v1::Payloads args, std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
+  // ---- schedules (client_schedules.cc) ----
+  // Creates schedule `schedule_id` (see api/v1/schedule.proto for the fields). The request id
+  // is random per call, so a retry of one call is idempotent. ALREADY_EXISTS when the id is
+  // taken; INVALID_ARGUMENT names a bad field (e.g. "cron '61 * * * *': minute 61 is out of
+  // range 0-59").
+  absl::Status CreateSchedule(std::string_view schedule_id, const api::v1::Schedule& schedule,
+                              const api::v1::Memo& memo = {});
+  absl::StatusOr<api::v1::DescribeScheduleResponse> DescribeSchedule(std::string_view schedule_id);
+  // Replaces the schedule; with a conflict token from DescribeSchedule the update is refused
+  // (FAILED_PRECONDITION) if the schedule changed in between.
+  absl::Status UpdateSchedule(std::string_view schedule_id, const api::v1::Schedule& schedule,
+                              std::string_view conflict_token = "");
+  // One page of the namespace's schedules; pass the returned next_page_token for the next.
+  absl::StatusOr<api::v1::ListSchedulesResponse> ListSchedules(int page_size = 100,
+                                                               std::string_view page_token = "");
+  absl::Status PauseSchedule(std::string_view schedule_id, std::string_view note = "");
+  absl::Status UnpauseSchedule(std::string_view schedule_id, std::string_view note = "");
+  // Takes an action now; UNSPECIFIED: under the schedule's own overlap policy.
+  absl::Status TriggerSchedule(std::string_view schedule_id,
+                               api::v1::ScheduleOverlapPolicy overlap_policy =
+                                   api::v1::SCHEDULE_OVERLAP_POLICY_UNSPECIFIED);
+  // Takes the actions the schedule would have taken in [start, end].
+  absl::Status BackfillSchedule(std::string_view schedule_id,
+                                std::chrono::system_clock::time_point start,
+                                std::chrono::system_clock::time_point end,
+                                api::v1::ScheduleOverlapPolicy overlap_policy =
+                                    api::v1::SCHEDULE_OVERLAP_POLICY_UNSPECIFIED);
+  // Deletes the schedule; workflows it started are not touched.
+  absl::Status DeleteSchedule(std::string_view schedule_id);
+
   // ---- for Workers ----
   api::v1::WorkflowService::StubInterface& stub() { return *stub_; }
   const std::string& ns() const { return options_.ns; }
