@@ -51,6 +51,7 @@ int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   std::vector<Command> commands;
   AddNamespaceCommands(app, commands);
   AddWorkflowCommands(app, commands);
+  AddScheduleCommands(app, commands);
   AddSecurityCommands(app, commands);
 
   try {
