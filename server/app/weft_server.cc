@@ -25,6 +25,7 @@
 #include "server/frontend/workflow_service_handler.h"
 #include "server/history/history_engine.h"
 #include "server/matching/matching_engine.h"
+#include "server/scheduler/scheduler.h"
 #include "storage/store.h"
 
 namespace weft::app {
@@ -171,6 +172,13 @@ absl::StatusOr<std::unique_ptr<WeftServer>> WeftServer::Start(const ServerConfig
   s->handler_ = std::make_unique<frontend::WorkflowServiceHandler>(
       s->namespaces_.get(), s->history_.get(), s->matching_.get(), s->clock_.get(),
       s->metrics_.get(), s->access_.get());
+  // Schedules start workflows through history; the runner starts once history runs.
+  s->scheduler_ = std::make_unique<scheduler::Scheduler>(
+      s->store_.get(), s->history_.get(), s->clock_.get(), s->metrics_.get(),
+      scheduler::Scheduler::Options{});
+  if (auto st = s->scheduler_->Load(); !st.ok()) return st;
+  s->scheduler_->Start();
+  s->handler_->SetScheduler(s->scheduler_.get());
   s->admin_handler_ = std::make_unique<frontend::AdminServiceHandler>(
       s->access_.get(), s->api_keys_.get(), s->roles_.get(), s->audit_log_.get(),
       s->metrics_.get());
@@ -255,6 +263,7 @@ void WeftServer::Shutdown() {
   // processors stop (their hand-offs still find pollers); pollers are released; then gRPC
   // waits for the calls in flight.
   if (handler_) handler_->BeginShutdown();
+  if (scheduler_) scheduler_->Stop();  // no new starts while history drains
   if (history_) history_->BeginShutdown();
   if (history_) history_->Stop();
   if (matching_) matching_->Shutdown();
@@ -265,6 +274,7 @@ void WeftServer::Shutdown() {
   grpc_server_.reset();
   admin_handler_.reset();
   handler_.reset();
+  scheduler_.reset();
   access_.reset();
   audit_log_.reset();
   history_.reset();

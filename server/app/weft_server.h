@@ -31,6 +31,9 @@ class MatchingEngine;
 namespace history {
 class HistoryEngine;
 }
+namespace scheduler {
+class Scheduler;
+}
 namespace frontend {
 class NamespaceRegistry;
 class WorkflowServiceHandler;
@@ -77,6 +80,7 @@ class WeftServer {
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<matching::MatchingEngine> matching_;
   std::unique_ptr<history::HistoryEngine> history_;
+  std::unique_ptr<scheduler::Scheduler> scheduler_;
   std::unique_ptr<frontend::NamespaceRegistry> namespaces_;
   std::unique_ptr<frontend::auth::ApiKeyStore> api_keys_;
   std::unique_ptr<frontend::auth::RoleStore> roles_;

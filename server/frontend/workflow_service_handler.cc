@@ -42,27 +42,6 @@ WorkflowServiceHandler::WorkflowServiceHandler(NamespaceRegistry* namespaces,
       metrics_(metrics),
       access_(access) {}
 
-template <typename Fn>
-grpc::Status WorkflowServiceHandler::Handle(grpc::ServerContext* ctx, const char* method,
-                                            const std::string& ns, const std::string& target,
-                                            Fn&& fn) {
-  auto start = std::chrono::steady_clock::now();
-  // Authenticate, authorize, rate-limit and audit: the same chain for every RPC.
-  absl::Status s =
-      access_->Run(ctx, method, ns, target, [&](const auth::Principal&) { return fn(); });
-  if (metrics_) {
-    std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-    // Task polls and history reads may wait up to a minute by design: timed apart.
-    std::string_view m(method);
-    if (m.starts_with("Poll") || m == "GetWorkflowExecutionHistory") {
-      metrics_->RecordLongPoll(method, absl::StatusCodeToString(s.code()), took.count());
-    } else {
-      metrics_->RecordRpc(method, absl::StatusCodeToString(s.code()), took.count());
-    }
-  }
-  return ToGrpcStatus(s);
-}
-
 absl::StatusOr<NamespaceRef> WorkflowServiceHandler::ResolveForRun(const std::string& ns,
                                                                    const std::string& workflow_id,
                                                                    const char* field) {

@@ -13,14 +13,18 @@
 #define WEFT_SERVER_FRONTEND_WORKFLOW_SERVICE_HANDLER_H_
 
 #include <atomic>
+#include <chrono>
+#include <string_view>
 
 #include "server/common/clock.h"
+#include "server/common/grpc_status.h"
 #include "server/common/metrics.h"
 #include "server/frontend/auth/access_control.h"
 #include "server/frontend/namespace_registry.h"
 #include "server/frontend/query_registry.h"
 #include "server/history/history_client.h"
 #include "server/matching/matching_client.h"
+#include "server/scheduler/scheduler.h"
 #include "weft/api/v1/workflow_service.grpc.pb.h"
 
 namespace weft::frontend {
@@ -33,6 +37,9 @@ class WorkflowServiceHandler final : public api::v1::WorkflowService::Service {
 
   // Makes polls in progress return at once (empty) and later ones fail UNAVAILABLE.
   void BeginShutdown() { shutting_down_ = true; }
+  // The schedules service; without it the schedule RPCs answer UNIMPLEMENTED. Set before
+  // serving.
+  void SetScheduler(scheduler::Scheduler* scheduler) { scheduler_ = scheduler; }
 
   grpc::Status RegisterNamespace(grpc::ServerContext*, const api::v1::RegisterNamespaceRequest*,
                                  api::v1::RegisterNamespaceResponse*) override;
@@ -97,6 +104,20 @@ class WorkflowServiceHandler final : public api::v1::WorkflowService::Service {
                                            const api::v1::RespondActivityTaskCanceledRequest*,
                                            api::v1::RespondActivityTaskCanceledResponse*) override;
 
+  // Schedules (workflow_service_handler_schedules.cc).
+  grpc::Status CreateSchedule(grpc::ServerContext*, const api::v1::CreateScheduleRequest*,
+                              api::v1::CreateScheduleResponse*) override;
+  grpc::Status DescribeSchedule(grpc::ServerContext*, const api::v1::DescribeScheduleRequest*,
+                                api::v1::DescribeScheduleResponse*) override;
+  grpc::Status UpdateSchedule(grpc::ServerContext*, const api::v1::UpdateScheduleRequest*,
+                              api::v1::UpdateScheduleResponse*) override;
+  grpc::Status PatchSchedule(grpc::ServerContext*, const api::v1::PatchScheduleRequest*,
+                             api::v1::PatchScheduleResponse*) override;
+  grpc::Status DeleteSchedule(grpc::ServerContext*, const api::v1::DeleteScheduleRequest*,
+                              api::v1::DeleteScheduleResponse*) override;
+  grpc::Status ListSchedules(grpc::ServerContext*, const api::v1::ListSchedulesRequest*,
+                             api::v1::ListSchedulesResponse*) override;
+
  private:
   // Runs fn() for `method` on namespace `ns` once the caller is admitted; `target` (a
   // workflow id, a task queue) is for the audit log.
@@ -126,7 +147,30 @@ class WorkflowServiceHandler final : public api::v1::WorkflowService::Service {
   Metrics* const metrics_;
   auth::AccessControl* const access_;
   std::atomic<bool> shutting_down_{false};
+  scheduler::Scheduler* scheduler_ = nullptr;
 };
+
+// In the header so the handler's other files (one per area) can use it.
+template <typename Fn>
+inline grpc::Status WorkflowServiceHandler::Handle(grpc::ServerContext* ctx, const char* method,
+                                            const std::string& ns, const std::string& target,
+                                            Fn&& fn) {
+  auto start = std::chrono::steady_clock::now();
+  // Authenticate, authorize, rate-limit and audit: the same chain for every RPC.
+  absl::Status s =
+      access_->Run(ctx, method, ns, target, [&](const auth::Principal&) { return fn(); });
+  if (metrics_) {
+    std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    // Task polls and history reads may wait up to a minute by design: timed apart.
+    std::string_view m(method);
+    if (m.starts_with("Poll") || m == "GetWorkflowExecutionHistory") {
+      metrics_->RecordLongPoll(method, absl::StatusCodeToString(s.code()), took.count());
+    } else {
+      metrics_->RecordRpc(method, absl::StatusCodeToString(s.code()), took.count());
+    }
+  }
+  return ToGrpcStatus(s);
+}
 
 }  // namespace weft::frontend
 
