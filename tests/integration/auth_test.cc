@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -228,6 +229,29 @@ TEST_F(AuthTest, JwtRolesDecideWhatACallerMayDo) {
   grpc::Status expired = StartWf(Bearer(Token({"default:writer"}, -3600)), "wf3");
   EXPECT_EQ(expired.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_NE(expired.error_message().find("expired"), std::string::npos);
+}
+
+TEST_F(AuthTest, ListNamespacesShowsOnlyTheCallersNamespacesUnlessAdmin) {
+  Start();
+  RegisterNamespaceRequest reg;
+  reg.set_namespace_("payments");
+  RegisterNamespaceResponse reg_resp;
+  ASSERT_TRUE(
+      stub_->RegisterNamespace(Ctx(Bearer(Token({"admin"}))).get(), reg, &reg_resp).ok());
+  auto names = [&](const std::vector<std::string>& roles) {
+    ListNamespacesResponse resp;
+    grpc::Status s =
+        stub_->ListNamespaces(Ctx(Bearer(Token(roles))).get(), ListNamespacesRequest(), &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    std::vector<std::string> out;
+    for (const auto& n : resp.namespaces()) out.push_back(n.name());
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  EXPECT_EQ(names({"admin"}), (std::vector<std::string>{"default", "payments"}));
+  EXPECT_EQ(names({"default:reader"}), (std::vector<std::string>{"default"}));
+  EXPECT_EQ(names({"payments:worker"}), (std::vector<std::string>{"payments"}));
+  EXPECT_TRUE(names({}).empty());
 }
 
 TEST_F(AuthTest, RsAndEsKeysFromAJwksFile) {
@@ -500,6 +524,22 @@ const std::map<std::string, std::string>& Expected() {
       {"ListRoles", "AN"},
       {"WhoAmI", "ANWRK"},
       {"ListAuditEvents", "AN"},
+      {"UpdateNamespace", "AN"},
+      {"CountWorkflowExecutions", "ANWR"},
+      {"ResetWorkflowExecution", "ANW"},
+      {"DescribeTaskQueue", "ANWR"},
+      {"CreateSchedule", "ANW"},
+      {"DescribeSchedule", "ANWR"},
+      {"UpdateSchedule", "ANW"},
+      {"PatchSchedule", "ANW"},
+      {"DeleteSchedule", "ANW"},
+      {"ListSchedules", "ANWR"},
+      {"ResetStickyTaskQueue", "ANK"},
+      {"AddSearchAttributes", "AN"},
+      {"ListSearchAttributes", "ANWR"},
+      {"ListCircuitBreakers", "ANWR"},
+      {"DescribeCircuitBreaker", "ANWR"},
+      {"SetCircuitBreakerOverride", "AN"},
   };
   return *kExpected;
 }
