@@ -94,6 +94,7 @@ struct Options {
   bool json = false;
   std::string task_queue;  // empty: a unique name
   int server_pid = 0;      // 0: do not report the server's CPU
+  int max_cached_workflows = 1000;  // the worker's sticky cache; 0: sticky execution off
 };
 
 struct PhaseResult {
@@ -204,7 +205,8 @@ int Run(const Options& given) {
   }
   Worker worker(**worker_client, {.task_queue = opts.task_queue,
                                   .max_concurrent_workflow_tasks = std::max(opts.concurrency, 2),
-                                  .max_concurrent_activities = std::max(opts.concurrency, 2)});
+                                  .max_concurrent_activities = std::max(opts.concurrency, 2),
+                                  .max_cached_workflows = opts.max_cached_workflows});
   worker.RegisterWorkflow(kWorkflowType, Steps);
   worker.RegisterActivity(kActivityType, Increment);
   if (absl::Status s = worker.Start(); !s.ok()) {
@@ -232,6 +234,7 @@ int Run(const Options& given) {
     std::optional<double> now = ProcessCpuSeconds(opts.server_pid);
     if (now) server_cpu = *now - *server_cpu0;
   }
+  const StickyStats sticky = worker.sticky_stats();
   worker.Shutdown();
 
   std::sort(r.latencies_ms.begin(), r.latencies_ms.end());
@@ -249,6 +252,11 @@ int Run(const Options& given) {
         p99, bench_cores);
     if (server_cpu)
       absl::StrAppendFormat(&line, ",\"server_cpu_cores\":%.2f", *server_cpu / r.wall_s);
+    absl::StrAppendFormat(&line,
+                          ",\"max_cached_workflows\":%d,\"full_history_tasks\":%d,"
+                          "\"partial_history_tasks\":%d,\"cache_hits\":%d",
+                          opts.max_cached_workflows, sticky.full_history_tasks,
+                          sticky.partial_history_tasks, sticky.cache_hits);
     line += "}";
     std::printf("%s\n", line.c_str());
   } else {
@@ -262,6 +270,11 @@ int Run(const Options& given) {
     std::printf("  cpu cores: bench %.2f", bench_cores);
     if (server_cpu) std::printf("  server %.2f", *server_cpu / r.wall_s);
     std::printf("\n");
+    std::printf("  workflow tasks (warmup included): %lld with full history, %lld partial "
+                "(sticky), %lld from the cache\n",
+                static_cast<long long>(sticky.full_history_tasks),
+                static_cast<long long>(sticky.partial_history_tasks),
+                static_cast<long long>(sticky.cache_hits));
   }
   if (r.errors > 0) std::cerr << "weft-bench: first error: " << r.first_error << "\n";
   std::fflush(stdout);
@@ -293,6 +306,10 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--json", opts.json, "print one JSON line");
   app.add_option("--task-queue", opts.task_queue, "task queue (default: a unique name)");
+  app.add_option("--max-cached-workflows", opts.max_cached_workflows,
+                 "runs the worker keeps cached for sticky execution (0: off, full replay)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   app.add_option("--server-pid", opts.server_pid,
                  "also report the CPU used by this process (the server) during the run");
   try {

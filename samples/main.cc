@@ -29,6 +29,16 @@ int main(int argc, char** argv) {
                  "weft server address (default: $WEFT_ADDRESS or 127.0.0.1:7233)");
   app.add_option("--namespace", ns, "namespace")->capture_default_str();
   app.add_option("--task-queue", task_queue, "task queue to poll")->capture_default_str();
+  int max_cached_workflows = 1000;
+  app.add_option("--max-cached-workflows", max_cached_workflows,
+                 "runs kept in memory for sticky execution (0: off, every task replays)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  int sticky_timeout_ms = 5000;
+  app.add_option("--sticky-schedule-to-start-timeout-ms", sticky_timeout_ms,
+                 "how long a run's next task waits on this worker's sticky queue")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   auto client = weft::Client::Connect({.address = address, .ns = ns});
@@ -36,7 +46,10 @@ int main(int argc, char** argv) {
     std::cerr << "weft-samples-worker: " << client.status() << "\n";
     return 1;
   }
-  weft::Worker worker(**client, {.task_queue = task_queue});
+  weft::Worker worker(
+      **client, {.task_queue = task_queue,
+                 .max_cached_workflows = max_cached_workflows,
+                 .sticky_schedule_to_start_timeout = std::chrono::milliseconds(sticky_timeout_ms)});
   weft::samples::RegisterGreeting(worker);
   weft::samples::RegisterSleep(worker);
   weft::samples::RegisterAwaitSignal(worker);
