@@ -34,6 +34,12 @@ absl::StatusOr<api::v1::PollActivityTaskQueueResponse> HistoryEngine::RecordActi
     return StaleActivity("this attempt already started or was superseded");
   }
   Transition tr(*l->shard, ms, clock_->Now());
+  // Dispatched while its breaker let attempts through, but it has opened since: the attempt
+  // waits (held, not failed) instead of reaching the downstream.
+  if (HoldIfBreakerRefuses(tr, ai)) {
+    if (auto s = CommitAndInstall(*l, tr); !s.ok()) return s;
+    return StaleActivity("held back by its circuit breaker");
+  }
   if (metrics_) {
     double waited = absl::ToDoubleSeconds(tr.now() - FromProto(ai.scheduled_time()));
     tr.OnCommitted([m = metrics_, ns = ms.namespace_name(), waited] {
@@ -127,6 +133,14 @@ void HistoryEngine::FailActivityAttempt(Transition& tr, internal::ActivityInfo& 
     state = DecideRetry(ai.retry_policy(), ai.attempt(), failure.type(), failure.non_retryable(),
                         tr.now(), expiration);
   }
+  // For its breaker, a failure of the downstream unless the attempt never started, was being
+  // canceled, or failed for a reason retrying cannot fix (that says something about the
+  // request, not about the downstream's health).
+  ReportToBreaker(tr, ai,
+                  !ai.started() || ai.cancel_requested() ||
+                          state == api::v1::RETRY_STATE_NON_RETRYABLE_FAILURE
+                      ? AttemptOutcome::kNeutral
+                      : AttemptOutcome::kFailure);
   if (state == api::v1::RETRY_STATE_IN_PROGRESS) {
     // Retried by the server: only mutable state changes; history shows the final outcome.
     int next = ai.attempt() + 1;
@@ -213,6 +227,7 @@ absl::Status HistoryEngine::RespondActivityTaskCompleted(
   Transition tr(*la->locked.shard, ms, clock_->Now());
   int64_t scheduled = ai.scheduled_event_id();
   int64_t started_id = AppendActivityStarted(tr, ai);
+  ReportToBreaker(tr, ai, AttemptOutcome::kSuccess);
   auto* e = tr.AppendExternal(api::v1::EVENT_TYPE_ACTIVITY_TASK_COMPLETED);
   auto* ea = e->mutable_activity_task_completed_event_attributes();
   *ea->mutable_result() = req.result();
@@ -247,6 +262,7 @@ absl::Status HistoryEngine::RespondActivityTaskCanceled(
   int64_t scheduled = ai.scheduled_event_id();
   int64_t started_id = AppendActivityStarted(tr, ai);
   int64_t cancel_requested_id = ai.cancel_requested_event_id();
+  ReportToBreaker(tr, ai, AttemptOutcome::kNeutral);
   auto* e = tr.AppendExternal(api::v1::EVENT_TYPE_ACTIVITY_TASK_CANCELED);
   auto* ea = e->mutable_activity_task_canceled_event_attributes();
   *ea->mutable_details() = req.details();

@@ -79,12 +79,17 @@ absl::Status HistoryEngine::Start() {
   for (auto& s : shards_) {
     if (auto st = s->Open(); !st.ok()) return st;
   }
+  if (options_.circuit_breakers) {
+    options_.circuit_breakers->SetReleaseHandler(
+        [this](const BreakerAttempt& a) { ReleaseHeldAttempt(a); });
+  }
   for (auto& s : shards_) s->Start();
   return absl::OkStatus();
 }
 
 void HistoryEngine::Stop() {
   stopping_ = true;
+  if (options_.circuit_breakers) options_.circuit_breakers->SetReleaseHandler(nullptr);
   for (auto& s : shards_) s->Stop();
 }
 
@@ -633,6 +638,7 @@ absl::StatusOr<api::v1::DescribeWorkflowExecutionResponse> HistoryEngine::Descri
     *p->mutable_scheduled_time() = ai->scheduled_time();
     if (ai->has_started_time()) *p->mutable_last_started_time() = ai->started_time();
     if (ai->has_last_heartbeat_time())
+                 : ai->held_by_breaker() ? "BREAKER_OPEN"
       *p->mutable_last_heartbeat_time() = ai->last_heartbeat_time();
     if (ai->has_last_failure()) *p->mutable_last_failure() = ai->last_failure();
     p->set_last_worker_identity(ai->started_identity());

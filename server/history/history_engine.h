@@ -24,6 +24,7 @@
 #include "server/common/clock.h"
 #include "server/common/metrics.h"
 #include "server/history/history_client.h"
+#include "server/history/circuit_breaker_registry.h"
 #include "server/history/shard.h"
 #include "server/history/transition.h"
 #include "server/matching/matching_client.h"
@@ -45,6 +46,8 @@ class HistoryEngine : public HistoryClient {
     int64_t history_limit_events = 51200;
     int64_t history_limit_bytes = 50 << 20;
   };
+    // Server-side circuit breakers (circuit_breaker_registry.h); null: none. Borrowed.
+    CircuitBreakerRegistry* circuit_breakers = nullptr;
 
   HistoryEngine(storage::Store* store, matching::MatchingClient* matching, const Clock* clock,
                 Metrics* metrics, Options options);
@@ -203,6 +206,22 @@ class HistoryEngine : public HistoryClient {
   // ---- sticky execution (sticky_execution.cc) ----
   // Records (or, without sticky_attributes, clears) the worker queue that caches the run.
   void ApplyStickyAttributes(internal::MutableState& ms,
+  // Circuit breakers (breaker_hooks.cc). Holds the attempt (held_by_breaker, in_backoff and
+  // a retry timer at the breaker's next probe time) when its breaker refuses it; true if so.
+  bool HoldIfBreakerRefuses(Transition& tr, internal::ActivityInfo& ai);
+  // Reports a started attempt's outcome to its breaker once the transition is on disk.
+  void ReportToBreaker(Transition& tr, const internal::ActivityInfo& ai, AttemptOutcome outcome);
+  // A breaker let held attempts go: re-check them now rather than at their timers.
+  void ReleaseHeldAttempt(const BreakerAttempt& attempt);
+  // A retry timer whose attempt is gone or moved on: if it was a breaker hold, unhold it.
+  void ForgetBreakerHold(const internal::TimerTask& t);
+ public:
+  // Whether an ACTIVITY_RETRY timer still matches its activity: a plain backoff timer (no
+  // timer_id) or the current breaker hold (timer_id names the hold). Used by task_handlers.cc.
+  static bool ActivityRetryTimerIsCurrent(const internal::ActivityInfo& ai,
+                                          const internal::TimerTask& t);
+
+ private:
                              const api::v1::RespondWorkflowTaskCompletedRequest& req);
   // Hands the scheduled workflow task to matching: to the sticky queue (with a
   // STICKY_SCHEDULE_TO_START timer) when set, else to the normal queue.

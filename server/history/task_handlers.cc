@@ -61,8 +61,8 @@ bool TimerTaskIsCurrent(const internal::MutableState& ms, const internal::TimerT
     }
     case internal::TIMER_TASK_TYPE_ACTIVITY_RETRY: {
       auto it = ms.activities().find(t.event_id());
-      return it != ms.activities().end() && it->second.attempt() == t.attempt() &&
-             it->second.in_backoff();
+      return it != ms.activities().end() &&
+             HistoryEngine::ActivityRetryTimerIsCurrent(it->second, t);
     }
     case internal::TIMER_TASK_TYPE_WORKFLOW_TASK_TIMEOUT: {
       const auto& wt = ms.workflow_task();
@@ -87,9 +87,15 @@ absl::Status HistoryEngine::HandleTimerTask(Shard& shard, const internal::TimerT
     metrics_->RecordTimerDelay(absl::ToDoubleSeconds(clock_->Now() - FromProto(t.fire_time())));
   }
   auto l = LockRun(t.namespace_id(), t.workflow_id(), t.run_id(), t.namespace_id());
-  if (absl::IsNotFound(l.status())) return absl::OkStatus();
+  if (absl::IsNotFound(l.status())) {
+    ForgetBreakerHold(t);
+    return absl::OkStatus();
+  }
   if (!l.ok()) return l.status();
-  if (!TimerTaskIsCurrent(l->entry->state, t)) return absl::OkStatus();  // stale: drop
+  if (!TimerTaskIsCurrent(l->entry->state, t)) {  // stale: drop
+    ForgetBreakerHold(t);
+    return absl::OkStatus();
+  }
   internal::MutableState ms = l->entry->state;
   Transition tr(shard, ms, clock_->Now());
 

@@ -273,6 +273,7 @@ absl::Status HistoryEngine::ApplyCommands(Transition& tr,
                                           const api::v1::RespondWorkflowTaskCompletedRequest& req,
                                           int64_t completed_id, bool* closed) {
   internal::MutableState& ms = tr.ms();
+  if (HoldIfBreakerRefuses(tr, ai)) return;  // not dispatched, not counted: breaker_hooks.cc
   // Outcomes decided on the spot (cancel of an activity that had not started) are appended
   // after all command events, which must stay contiguous.
   std::vector<internal::ActivityInfo> canceled_now;
