@@ -23,6 +23,7 @@
 #include "server/frontend/auth/access_control.h"
 #include "server/frontend/namespace_registry.h"
 #include "server/frontend/workflow_service_handler.h"
+#include "server/history/circuit_breaker_registry.h"
 #include "server/history/history_engine.h"
 #include "server/matching/matching_engine.h"
 #include "server/scheduler/scheduler.h"
@@ -147,13 +148,22 @@ absl::StatusOr<std::unique_ptr<WeftServer>> WeftServer::Start(const ServerConfig
   s->metrics_ = std::make_unique<Metrics>();
   s->matching_ = std::make_unique<matching::MatchingEngine>(s->store_.get(), s->metrics_.get());
   if (auto st = s->matching_->Recover(); !st.ok()) return st;
+  // Circuit breakers: operator overrides and every namespace's config are in place before
+  // history's timers fire (held attempts ask their breakers again).
+  s->breakers_ = std::make_unique<history::CircuitBreakerRegistry>(
+      s->store_.get(), s->clock_.get(), s->metrics_.get());
+  if (auto st = s->breakers_->Load(); !st.ok()) return st;
+  s->namespaces_ = std::make_unique<frontend::NamespaceRegistry>(s->store_.get(), s->clock_.get());
+  if (auto st = s->namespaces_->Load(); !st.ok()) return st;
+  s->namespaces_->SetListener([b = s->breakers_.get()](const internal::NamespaceRecord& r) {
+    b->ConfigureNamespace(r.id(), r.name(), r.circuit_breaker_config());
+  });
   history::HistoryEngine::Options hopts;
   hopts.num_shards = s->num_shards_;
+  hopts.circuit_breakers = s->breakers_.get();
   s->history_ = std::make_unique<history::HistoryEngine>(s->store_.get(), s->matching_.get(),
                                                          s->clock_.get(), s->metrics_.get(), hopts);
   if (auto st = s->history_->Start(); !st.ok()) return st;
-  s->namespaces_ = std::make_unique<frontend::NamespaceRegistry>(s->store_.get(), s->clock_.get());
-  if (auto st = s->namespaces_->Load(); !st.ok()) return st;
   // Children and external workflows in another namespace are found by name.
   s->history_->SetNamespaceResolver(
       [registry = s->namespaces_.get()](
@@ -182,6 +192,7 @@ absl::StatusOr<std::unique_ptr<WeftServer>> WeftServer::Start(const ServerConfig
   s->admin_handler_ = std::make_unique<frontend::AdminServiceHandler>(
       s->access_.get(), s->api_keys_.get(), s->roles_.get(), s->audit_log_.get(),
       s->metrics_.get());
+  s->admin_handler_->SetCircuitBreakers(s->breakers_.get());
   auto credentials = ServerCredentials(config);
   if (!credentials.ok()) return credentials.status();
 
@@ -278,6 +289,7 @@ void WeftServer::Shutdown() {
   access_.reset();
   audit_log_.reset();
   history_.reset();
+  breakers_.reset();
   matching_.reset();
   namespaces_.reset();
   store_.reset();

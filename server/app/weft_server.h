@@ -29,8 +29,9 @@ namespace matching {
 class MatchingEngine;
 }
 namespace history {
+class CircuitBreakerRegistry;
 class HistoryEngine;
-}
+}  // namespace history
 namespace scheduler {
 class Scheduler;
 }
@@ -79,6 +80,7 @@ class WeftServer {
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<matching::MatchingEngine> matching_;
+  std::unique_ptr<history::CircuitBreakerRegistry> breakers_;
   std::unique_ptr<history::HistoryEngine> history_;
   std::unique_ptr<scheduler::Scheduler> scheduler_;
   std::unique_ptr<frontend::NamespaceRegistry> namespaces_;

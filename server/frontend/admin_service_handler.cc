@@ -153,4 +153,63 @@ grpc::Status AdminServiceHandler::ListAuditEvents(grpc::ServerContext* ctx,
                 });
 }
 
+// ---- circuit breakers ----
+
+namespace {
+absl::Status NoBreakers() {
+  return absl::UnimplementedError("this server has no circuit breakers");
+}
+}  // namespace
+
+grpc::Status AdminServiceHandler::ListCircuitBreakers(
+    grpc::ServerContext* ctx, const api::v1::ListCircuitBreakersRequest* req,
+    api::v1::ListCircuitBreakersResponse* resp) {
+  return Handle(ctx, "ListCircuitBreakers", req->namespace_(), "",
+                [&](const auth::Principal&) -> absl::Status {
+                  if (breakers_ == nullptr) return NoBreakers();
+                  if (req->namespace_().empty()) {
+                    return absl::InvalidArgumentError("namespace is required");
+                  }
+                  auto r = breakers_->ListCircuitBreakers(*req);
+                  if (!r.ok()) return r.status();
+                  *resp = std::move(*r);
+                  return absl::OkStatus();
+                });
+}
+
+grpc::Status AdminServiceHandler::DescribeCircuitBreaker(
+    grpc::ServerContext* ctx, const api::v1::DescribeCircuitBreakerRequest* req,
+    api::v1::DescribeCircuitBreakerResponse* resp) {
+  return Handle(ctx, "DescribeCircuitBreaker", req->namespace_(), req->activity_type(),
+                [&](const auth::Principal&) -> absl::Status {
+                  if (breakers_ == nullptr) return NoBreakers();
+                  if (req->namespace_().empty()) {
+                    return absl::InvalidArgumentError("namespace is required");
+                  }
+                  auto r = breakers_->DescribeCircuitBreaker(*req);
+                  if (!r.ok()) return r.status();
+                  *resp = std::move(*r);
+                  return absl::OkStatus();
+                });
+}
+
+grpc::Status AdminServiceHandler::SetCircuitBreakerOverride(
+    grpc::ServerContext* ctx, const api::v1::SetCircuitBreakerOverrideRequest* req,
+    api::v1::SetCircuitBreakerOverrideResponse* resp) {
+  return Handle(ctx, "SetCircuitBreakerOverride", req->namespace_(),
+                absl::StrCat(req->activity_type(), req->task_queue().empty() ? "" : " ",
+                             req->task_queue(), " ",
+                             api::v1::CircuitBreakerOverride_Name(req->override())),
+                [&](const auth::Principal& who) -> absl::Status {
+                  if (breakers_ == nullptr) return NoBreakers();
+                  if (req->namespace_().empty()) {
+                    return absl::InvalidArgumentError("namespace is required");
+                  }
+                  auto r = breakers_->SetCircuitBreakerOverride(*req, who.subject);
+                  if (!r.ok()) return r.status();
+                  *resp = std::move(*r);
+                  return absl::OkStatus();
+                });
+}
+
 }  // namespace weft::frontend

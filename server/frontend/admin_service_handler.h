@@ -12,6 +12,7 @@
 #include "server/frontend/auth/access_control.h"
 #include "server/frontend/auth/api_key_store.h"
 #include "server/frontend/auth/role_store.h"
+#include "server/history/circuit_breaker_admin.h"
 #include "weft/api/v1/admin_service.grpc.pb.h"
 
 namespace weft::frontend {
@@ -40,6 +41,19 @@ class AdminServiceHandler final : public api::v1::AdminService::Service {
   grpc::Status ListAuditEvents(grpc::ServerContext*, const api::v1::ListAuditEventsRequest*,
                                api::v1::ListAuditEventsResponse*) override;
 
+  // Server-side circuit breakers (history/circuit_breaker_admin.h); without them the breaker
+  // RPCs answer UNIMPLEMENTED. Set before serving; borrowed.
+  void SetCircuitBreakers(history::CircuitBreakerAdmin* breakers) { breakers_ = breakers; }
+  grpc::Status ListCircuitBreakers(grpc::ServerContext*,
+                                   const api::v1::ListCircuitBreakersRequest*,
+                                   api::v1::ListCircuitBreakersResponse*) override;
+  grpc::Status DescribeCircuitBreaker(grpc::ServerContext*,
+                                      const api::v1::DescribeCircuitBreakerRequest*,
+                                      api::v1::DescribeCircuitBreakerResponse*) override;
+  grpc::Status SetCircuitBreakerOverride(grpc::ServerContext*,
+                                         const api::v1::SetCircuitBreakerOverrideRequest*,
+                                         api::v1::SetCircuitBreakerOverrideResponse*) override;
+
  private:
   template <typename Fn>
   grpc::Status Handle(grpc::ServerContext* ctx, const char* method, const std::string& ns,
@@ -50,6 +64,7 @@ class AdminServiceHandler final : public api::v1::AdminService::Service {
   auth::RoleStore* const roles_;
   auth::AuditLog* const audit_;
   Metrics* const metrics_;
+  history::CircuitBreakerAdmin* breakers_ = nullptr;
 };
 
 }  // namespace weft::frontend

@@ -44,7 +44,40 @@ absl::Status NamespaceRegistry::Register(internal::NamespaceRecord record) {
     return s;
   }
   by_name_[record.name()] = record;
+  if (listener_) listener_(record);
   return absl::OkStatus();
+}
+
+absl::StatusOr<internal::NamespaceRecord> NamespaceRegistry::Update(
+    const std::string& name,
+    const std::function<absl::Status(internal::NamespaceRecord&)>& mutate) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = by_name_.find(name);
+  if (it == by_name_.end()) {
+    return absl::NotFoundError(absl::StrCat(
+        "namespace \"", name, "\" not found (create it with: weft namespace create ", name, ")"));
+  }
+  internal::NamespaceRecord record = it->second;
+  if (auto s = mutate(record); !s.ok()) return s;
+  record.set_name(it->second.name());
+  record.set_id(it->second.id());
+  *record.mutable_create_time() = it->second.create_time();
+  if (auto s = store_->Put(storage::Cf::kMeta, absl::StrCat(kPrefix, record.name()),
+                           record.SerializeAsString());
+      !s.ok()) {
+    return s;
+  }
+  it->second = record;
+  if (listener_) listener_(record);
+  return record;
+}
+
+void NamespaceRegistry::SetListener(std::function<void(const internal::NamespaceRecord&)> fn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  listener_ = std::move(fn);
+  if (listener_) {
+    for (const auto& [name, r] : by_name_) listener_(r);
+  }
 }
 
 absl::StatusOr<internal::NamespaceRecord> NamespaceRegistry::Get(const std::string& name) {

@@ -5,6 +5,7 @@
 #ifndef WEFT_SERVER_FRONTEND_NAMESPACE_REGISTRY_H_
 #define WEFT_SERVER_FRONTEND_NAMESPACE_REGISTRY_H_
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -28,12 +29,22 @@ class NamespaceRegistry {
   // NOT_FOUND with a message naming the namespace.
   absl::StatusOr<internal::NamespaceRecord> Get(const std::string& name);
   std::vector<internal::NamespaceRecord> List();
+  // Read-modify-write of one namespace: `mutate` edits a copy (its error aborts the update);
+  // the result is written (synced) before the cache and the listener see it. NOT_FOUND if
+  // absent. The name and id cannot change.
+  absl::StatusOr<internal::NamespaceRecord> Update(
+      const std::string& name,
+      const std::function<absl::Status(internal::NamespaceRecord&)>& mutate);
+  // Called with every namespace now and with each one registered or updated later (under
+  // the registry's lock: keep it short and do not call back into the registry).
+  void SetListener(std::function<void(const internal::NamespaceRecord&)> listener);
 
  private:
   storage::Store* const store_;
   const Clock* const clock_;
   std::mutex mu_;
   std::map<std::string, internal::NamespaceRecord> by_name_;  // guarded by mu_
+  std::function<void(const internal::NamespaceRecord&)> listener_;  // guarded by mu_
 };
 
 }  // namespace weft::frontend

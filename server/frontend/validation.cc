@@ -139,4 +139,24 @@ absl::Status ValidateCommands(const api::v1::RespondWorkflowTaskCompletedRequest
   return absl::OkStatus();
 }
 
+absl::Status ValidateCircuitBreakerConfig(const api::v1::CircuitBreakerConfig& c) {
+  const double rate = c.failure_rate_threshold();
+  if (!(rate >= 0 && rate <= 1)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "circuit_breaker_config.failure_rate_threshold must be a fraction in (0, 1], e.g. 0.5 "
+        "(0: the default 0.5); got ",
+        rate));
+  }
+  if (c.minimum_attempts() < 0) {
+    return absl::InvalidArgumentError(
+        "circuit_breaker_config.minimum_attempts must not be negative (0: the default 20)");
+  }
+  if (c.half_open_probes() < 0 || c.half_open_probes() > 1000) {
+    return absl::InvalidArgumentError(
+        "circuit_breaker_config.half_open_probes must be 0 (the default 1) to 1000");
+  }
+  if (auto s = ValidateDuration(c.window(), "circuit_breaker_config.window"); !s.ok()) return s;
+  return ValidateDuration(c.open_duration(), "circuit_breaker_config.open_duration");
+}
+
 }  // namespace weft::frontend

@@ -21,6 +21,9 @@ absl::Status ValidatePayloads(const api::v1::Payloads& payloads, const std::stri
 absl::Status ValidateDuration(const google::protobuf::Duration& d, const std::string& what);
 absl::Status ValidateRetryPolicy(const api::v1::RetryPolicy& p, const std::string& what);
 
+// A namespace's circuit breaker settings (zero values take the defaults).
+absl::Status ValidateCircuitBreakerConfig(const api::v1::CircuitBreakerConfig& c);
+
 absl::Status ValidateStart(const api::v1::StartWorkflowExecutionRequest& req);
 absl::Status ValidateCommands(const api::v1::RespondWorkflowTaskCompletedRequest& req);
 

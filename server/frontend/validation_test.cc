@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace weft::frontend {
 namespace {
 
@@ -51,6 +53,37 @@ TEST(ValidationTest, RejectsNegativeDurationsAndBadIds) {
   EXPECT_FALSE(ValidateId(std::string(1001, 'a'), "workflow_id").ok());
   EXPECT_FALSE(ValidateId("a\nb", "workflow_id").ok());
   EXPECT_TRUE(ValidateId("", "request_id", false).ok());
+}
+
+TEST(ValidationTest, CircuitBreakerConfigSaysWhichFieldIsWrong) {
+  api::v1::CircuitBreakerConfig c;
+  EXPECT_TRUE(ValidateCircuitBreakerConfig(c).ok());  // all defaults
+  c.set_enabled(true);
+  c.set_failure_rate_threshold(0.3);
+  c.set_minimum_attempts(5);
+  c.set_half_open_probes(2);
+  c.mutable_open_duration()->set_seconds(10);
+  EXPECT_TRUE(ValidateCircuitBreakerConfig(c).ok());
+  auto message = [](const api::v1::CircuitBreakerConfig& bad) {
+    absl::Status s = ValidateCircuitBreakerConfig(bad);
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+    return std::string(s.message());
+  };
+  auto bad = c;
+  bad.set_failure_rate_threshold(1.5);
+  EXPECT_NE(message(bad).find("failure_rate_threshold"), std::string::npos);
+  bad = c;
+  bad.set_failure_rate_threshold(std::numeric_limits<double>::quiet_NaN());
+  EXPECT_NE(message(bad).find("failure_rate_threshold"), std::string::npos);
+  bad = c;
+  bad.set_minimum_attempts(-1);
+  EXPECT_NE(message(bad).find("minimum_attempts"), std::string::npos);
+  bad = c;
+  bad.set_half_open_probes(-3);
+  EXPECT_NE(message(bad).find("half_open_probes"), std::string::npos);
+  bad = c;
+  bad.mutable_window()->set_seconds(-5);
+  EXPECT_NE(message(bad).find("circuit_breaker_config.window"), std::string::npos);
 }
 
 }  // namespace

@@ -80,6 +80,8 @@ grpc::Status WorkflowServiceHandler::RegisterNamespace(grpc::ServerContext* ctx,
     r.set_description(req->description());
     r.set_owner_email(req->owner_email());
     *r.mutable_retention() = req->workflow_execution_retention_period();
+    if (auto s = ValidateCircuitBreakerConfig(req->circuit_breaker_config()); !s.ok()) return s;
+    *r.mutable_circuit_breaker_config() = req->circuit_breaker_config();
     return namespaces_->Register(std::move(r));
   });
 }
@@ -92,8 +94,49 @@ void FillNamespaceInfo(const internal::NamespaceRecord& r, api::v1::NamespaceInf
   info->set_owner_email(r.owner_email());
   *info->mutable_workflow_execution_retention_ttl() = r.retention();
   *info->mutable_create_time() = r.create_time();
+  *info->mutable_circuit_breaker_config() = r.circuit_breaker_config();
 }
 }  // namespace
+
+grpc::Status WorkflowServiceHandler::UpdateNamespace(grpc::ServerContext* ctx,
+                                                     const api::v1::UpdateNamespaceRequest* req,
+                                                     api::v1::UpdateNamespaceResponse* resp) {
+  return Handle(ctx, "UpdateNamespace", req->namespace_(), "", [&]() -> absl::Status {
+    if (auto s = ValidateId(req->namespace_(), "namespace"); !s.ok()) return s;
+    if (req->has_workflow_execution_retention_period()) {
+      const auto& d = req->workflow_execution_retention_period();
+      if (auto s = ValidateDuration(d, "workflow_execution_retention_period"); !s.ok()) return s;
+      if (d.seconds() == 0 && d.nanos() == 0) {
+        return absl::InvalidArgumentError(
+            "workflow_execution_retention_period must be positive (leave it unset to keep it)");
+      }
+    }
+    if (req->has_circuit_breaker_config()) {
+      if (auto s = ValidateCircuitBreakerConfig(req->circuit_breaker_config()); !s.ok()) return s;
+    }
+    if (req->has_owner_email() && req->owner_email().size() > 1000) {
+      return absl::InvalidArgumentError("owner_email is longer than 1000 characters");
+    }
+    if (req->has_description() && req->description().size() > 10000) {
+      return absl::InvalidArgumentError("description is longer than 10,000 characters");
+    }
+    auto r = namespaces_->Update(req->namespace_(), [&](internal::NamespaceRecord& rec) {
+      if (req->has_description()) rec.set_description(req->description());
+      if (req->has_owner_email()) rec.set_owner_email(req->owner_email());
+      if (req->has_workflow_execution_retention_period()) {
+        *rec.mutable_retention() = req->workflow_execution_retention_period();
+      }
+      // The breaker config is replaced as a whole (its zero values are the defaults).
+      if (req->has_circuit_breaker_config()) {
+        *rec.mutable_circuit_breaker_config() = req->circuit_breaker_config();
+      }
+      return absl::OkStatus();
+    });
+    if (!r.ok()) return r.status();
+    FillNamespaceInfo(*r, resp->mutable_namespace_info());
+    return absl::OkStatus();
+  });
+}
 
 grpc::Status WorkflowServiceHandler::DescribeNamespace(grpc::ServerContext* ctx,
                                                        const api::v1::DescribeNamespaceRequest* req,

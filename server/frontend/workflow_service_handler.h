@@ -47,6 +47,8 @@ class WorkflowServiceHandler final : public api::v1::WorkflowService::Service {
                                  api::v1::DescribeNamespaceResponse*) override;
   grpc::Status ListNamespaces(grpc::ServerContext*, const api::v1::ListNamespacesRequest*,
                               api::v1::ListNamespacesResponse*) override;
+  grpc::Status UpdateNamespace(grpc::ServerContext*, const api::v1::UpdateNamespaceRequest*,
+                               api::v1::UpdateNamespaceResponse*) override;
   grpc::Status StartWorkflowExecution(grpc::ServerContext*,
                                       const api::v1::StartWorkflowExecutionRequest*,
                                       api::v1::StartWorkflowExecutionResponse*) override;
