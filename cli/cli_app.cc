@@ -49,6 +49,7 @@ int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
       ->envname("WEFT_TLS_KEY");
 
   std::vector<Command> commands;
+  AddBreakerCommands(app, commands);
   AddNamespaceCommands(app, commands);
   AddWorkflowCommands(app, commands);
   AddScheduleCommands(app, commands);

@@ -31,6 +31,14 @@ void AddWorkflowCommands(CLI::App& root, std::vector<Command>& commands);
 // (schedule_commands.cc).
 void AddScheduleCommands(CLI::App& root, std::vector<Command>& commands);
 
+// `weft breaker list|describe|force-open|force-close|auto` (breaker_commands.cc).
+void AddBreakerCommands(CLI::App& root, std::vector<Command>& commands);
+// `weft namespace update` on the `namespace` subcommand (breaker_commands.cc).
+void AddNamespaceUpdateCommand(CLI::App& ns, std::vector<Command>& commands);
+// Text output of `weft breaker describe` and of a namespace's breaker settings.
+std::string FormatBreakerDescription(const api::v1::DescribeCircuitBreakerResponse& response);
+std::string FormatBreakerConfig(const api::v1::CircuitBreakerConfig& config);
+
 }  // namespace weft::cli
 
 #endif  // WEFT_CLI_COMMANDS_H_

@@ -45,6 +45,8 @@ int RunDescribe(const std::string& name, CommandEnv& env) {
   if (!response.ok()) return env.Fail(response.status());
   if (env.json()) return env.PrintJson(*response);
   env.out() << FormatNamespaceInfo(response->namespace_info());
+  env.out() << "Circuit breakers: "
+            << FormatBreakerConfig(response->namespace_info().circuit_breaker_config()) << "\n";
   return kExitOk;
 }
 
@@ -87,6 +89,8 @@ void AddNamespaceCommands(CLI::App& root, std::vector<Command>& commands) {
 
   CLI::App* list = ns->add_subcommand("list", "List all namespaces");
   commands.push_back({list, [](CommandEnv& env) { return RunList(env); }});
+
+  AddNamespaceUpdateCommand(*ns, commands);
 }
 
 }  // namespace weft::cli

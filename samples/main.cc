@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
   weft::samples::RegisterHeartbeatingActivity(worker);
   weft::samples::RegisterCancellableSaga(worker);
   weft::samples::RegisterParentChild(worker);
+  weft::samples::RegisterGuardedDownstream(worker);
   if (absl::Status status = worker.Start(); !status.ok()) {
     std::cerr << "weft-samples-worker: " << status << "\n";
     return 1;

@@ -12,6 +12,7 @@
 //   HeartbeatingActivity  {"steps":5}        -> {"steps_done":5,..} (resumes from heartbeats)
 //   CancellableSaga       {"fail_at":2}      -> {"status":"compensated","log":[..]} (query `log`)
 //   ParentChild           {"children":3}     -> {"results":[101,4,9],"sum":114} (child workflows)
+//   GuardedDownstream     {"downstream":F,"log":L} -> "ok" once F is not "down" (circuit breaker)
 //
 // Thread safety: registration happens before Worker::Start.
 #ifndef WEFT_SAMPLES_SAMPLES_H_
@@ -32,6 +33,7 @@ void RegisterVersioned(Worker& worker);
 void RegisterHeartbeatingActivity(Worker& worker);
 void RegisterCancellableSaga(Worker& worker);
 void RegisterParentChild(Worker& worker);
+void RegisterGuardedDownstream(Worker& worker);
 
 }  // namespace weft::samples
 
