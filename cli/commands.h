@@ -27,7 +27,7 @@ void AddNamespaceCommands(CLI::App& root, std::vector<Command>& commands);
 // `weft workflow start|result|describe|list|history|query|signal|cancel|terminate`.
 void AddWorkflowCommands(CLI::App& root, std::vector<Command>& commands);
 
-// `weft schedule create|describe|list|pause|unpause|trigger|backfill|delete`
+// `weft schedule create|update|describe|list|pause|unpause|trigger|backfill|delete`
 // (schedule_commands.cc).
 void AddScheduleCommands(CLI::App& root, std::vector<Command>& commands);
 

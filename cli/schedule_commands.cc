@@ -1,4 +1,4 @@
-// `weft schedule create|describe|list|pause|unpause|trigger|backfill|delete`: schedules that
+// `weft schedule create|update|describe|list|pause|unpause|trigger|backfill|delete`: schedules that
 // start a workflow on a cron expression or an interval.
 #include <memory>
 #include <string>
@@ -200,6 +200,66 @@ int RunCreate(const CreateArgs& args, CommandEnv& env) {
   return kExitOk;
 }
 
+// ---- update ----
+
+// Changes what the flags name and keeps the rest; refused if the schedule changed between
+// the read and the write (conflict token).
+int RunUpdate(const CreateArgs& a, CommandEnv& env) {
+  api::v1::DescribeScheduleRequest get;
+  get.set_namespace_(env.options().ns);
+  get.set_schedule_id(a.schedule_id);
+  auto current = env.client().Call(&Stub::DescribeSchedule, get);
+  if (!current.ok()) return env.Fail(current.status());
+  api::v1::Schedule s = current->schedule();
+  if (!a.cron.empty() || !a.interval.empty()) {
+    CreateArgs spec_only = a;
+    spec_only.workflow_type = "-";
+    spec_only.task_queue = "-";
+    spec_only.input.clear();
+    auto built = BuildSchedule(spec_only);
+    if (!built.ok()) return env.Fail(built.status());
+    s.mutable_spec()->clear_cron_expressions();
+    s.mutable_spec()->clear_intervals();
+    *s.mutable_spec()->mutable_cron_expressions() = built->spec().cron_expressions();
+    *s.mutable_spec()->mutable_intervals() = built->spec().intervals();
+  } else if (!a.phase.empty()) {
+    return env.Fail(absl::InvalidArgumentError("--phase goes with --interval"));
+  }
+  auto* wf = s.mutable_action()->mutable_start_workflow();
+  if (!a.workflow_type.empty()) wf->mutable_workflow_type()->set_name(a.workflow_type);
+  if (!a.task_queue.empty()) wf->mutable_task_queue()->set_name(a.task_queue);
+  if (!a.workflow_id.empty()) wf->set_workflow_id(a.workflow_id);
+  if (!a.input.empty()) {
+    auto input = JsonToPayloads(a.input, "--input");
+    if (!input.ok()) return env.Fail(input.status());
+    *wf->mutable_input() = std::move(*input);
+  }
+  if (!a.overlap_policy.empty()) {
+    s.mutable_policies()->set_overlap_policy(ParsePolicy(a.overlap_policy));
+  }
+  if (!a.catchup_window.empty()) {
+    auto w = ParseDurationFlag("--catchup-window", a.catchup_window);
+    if (!w.ok()) return env.Fail(w.status());
+    *s.mutable_policies()->mutable_catchup_window() = ToProtoDuration(*w);
+  }
+  if (a.remaining_actions >= 0) {
+    s.mutable_state()->set_limited_actions(true);
+    s.mutable_state()->set_remaining_actions(a.remaining_actions);
+  }
+  if (!a.notes.empty()) s.mutable_state()->set_notes(a.notes);
+  api::v1::UpdateScheduleRequest req;
+  req.set_namespace_(env.options().ns);
+  req.set_schedule_id(a.schedule_id);
+  *req.mutable_schedule() = std::move(s);
+  req.set_conflict_token(current->conflict_token());
+  req.set_identity(env.identity());
+  auto resp = env.client().Call(&Stub::UpdateSchedule, req);
+  if (!resp.ok()) return env.Fail(resp.status());
+  if (env.json()) return env.PrintJson(req);
+  env.out() << "Updated schedule " << a.schedule_id << "\n";
+  return kExitOk;
+}
+
 // ---- describe / list ----
 
 std::string RecentActionsTable(
@@ -374,6 +434,27 @@ void AddScheduleCommands(CLI::App& root, std::vector<Command>& commands) {
                   "Stop after N actions (default: no limit)")
         ->check(CLI::NonNegativeNumber);
     commands.push_back({c, [a](CommandEnv& env) { return RunCreate(*a, env); }});
+  }
+  {
+    auto a = std::make_shared<CreateArgs>();
+    a->overlap_policy.clear();
+    CLI::App* c = sched->add_subcommand(
+        "update", "Change a schedule: the flags given replace those parts, the rest is kept");
+    AddIdOption(c, a->schedule_id);
+    c->add_option("--cron", a->cron, "Replace the times with these cron expressions");
+    c->add_option("--interval", a->interval, "Replace the times with this interval");
+    c->add_option("--phase", a->phase, "Offset of --interval from the epoch");
+    c->add_option("--workflow-type,--type", a->workflow_type, "Workflow type");
+    c->add_option("-q,--task-queue", a->task_queue, "Task queue");
+    c->add_option("-w,--workflow-id", a->workflow_id, "Workflow id prefix");
+    c->add_option("-i,--input", a->input, "JSON argument of the workflow (repeatable)");
+    c->add_option("--overlap-policy", a->overlap_policy, "Overlap policy")
+        ->check(CLI::IsMember(PolicyFlagValues()));
+    c->add_option("--catchup-window", a->catchup_window, "Catch-up window");
+    c->add_option("--notes", a->notes, "Notes");
+    c->add_option("--remaining-actions", a->remaining_actions, "Stop after N more actions")
+        ->check(CLI::NonNegativeNumber);
+    commands.push_back({c, [a](CommandEnv& env) { return RunUpdate(*a, env); }});
   }
   {
     auto id = std::make_shared<std::string>();

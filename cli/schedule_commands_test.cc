@@ -38,6 +38,12 @@ class FakeService final : public v1::WorkflowService::Service {
     *resp = describe_answer;
     return grpc::Status::OK;
   }
+  grpc::Status UpdateSchedule(grpc::ServerContext*, const v1::UpdateScheduleRequest* req,
+                              v1::UpdateScheduleResponse*) override {
+    std::lock_guard<std::mutex> lock(mu);
+    updates.push_back(*req);
+    return grpc::Status::OK;
+  }
   grpc::Status PatchSchedule(grpc::ServerContext*, const v1::PatchScheduleRequest* req,
                              v1::PatchScheduleResponse*) override {
     std::lock_guard<std::mutex> lock(mu);
@@ -76,6 +82,7 @@ class FakeService final : public v1::WorkflowService::Service {
   v1::DescribeScheduleResponse describe_answer;
   std::vector<v1::CreateScheduleRequest> creates;
   std::vector<v1::PatchScheduleRequest> patches;
+  std::vector<v1::UpdateScheduleRequest> updates;
   std::vector<v1::DeleteScheduleRequest> deletes;
   std::vector<v1::ListSchedulesRequest> lists;
 };
@@ -268,6 +275,30 @@ TEST_F(ScheduleCommandsTest, PauseUnpauseTriggerBackfill) {
              "2026-01-01T01:00:00Z"});
   EXPECT_EQ(run.exit_code, kExitError);
   EXPECT_THAT(run.err, HasSubstr("--start-time: invalid time \"yesterday\""));
+}
+
+TEST_F(ScheduleCommandsTest, UpdateChangesOnlyTheGivenPartsWithTheConflictToken) {
+  auto* s = service_.describe_answer.mutable_schedule();
+  s->mutable_spec()->add_cron_expressions("0 2 * * *");
+  s->mutable_spec()->mutable_jitter()->set_seconds(30);
+  s->mutable_action()->mutable_start_workflow()->mutable_workflow_type()->set_name("Greeting");
+  s->mutable_action()->mutable_start_workflow()->mutable_task_queue()->set_name("samples");
+  s->mutable_policies()->set_overlap_policy(v1::SCHEDULE_OVERLAP_POLICY_BUFFER_ALL);
+  service_.describe_answer.set_conflict_token("7");
+  CliRun run =
+      Run({"schedule", "update", "-s", "nightly", "--interval", "10m", "--task-queue", "other"});
+  ASSERT_EQ(run.exit_code, kExitOk) << run.err;
+  EXPECT_EQ(run.out, "Updated schedule nightly\n");
+  ASSERT_EQ(service_.updates.size(), 1u);
+  const auto& u = service_.updates[0];
+  EXPECT_EQ(u.conflict_token(), "7");
+  EXPECT_EQ(u.schedule().spec().cron_expressions_size(), 0);
+  ASSERT_EQ(u.schedule().spec().intervals_size(), 1);
+  EXPECT_EQ(u.schedule().spec().intervals(0).interval().seconds(), 600);
+  EXPECT_EQ(u.schedule().spec().jitter().seconds(), 30);
+  EXPECT_EQ(u.schedule().action().start_workflow().task_queue().name(), "other");
+  EXPECT_EQ(u.schedule().action().start_workflow().workflow_type().name(), "Greeting");
+  EXPECT_EQ(u.schedule().policies().overlap_policy(), v1::SCHEDULE_OVERLAP_POLICY_BUFFER_ALL);
 }
 
 TEST_F(ScheduleCommandsTest, DeleteOfAnUnknownScheduleFails) {

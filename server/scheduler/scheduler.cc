@@ -366,10 +366,17 @@ absl::Status Scheduler::Patch(const history::NamespaceRef& ns,
     if (policy == api::v1::SCHEDULE_OVERLAP_POLICY_UNSPECIFIED) {
       policy = e->rec.schedule().policies().overlap_policy();
     }
-    // Millisecond precision keeps the workflow id readable and two triggers apart.
-    result = TakeActionLocked(
-        *e, absl::Floor(now - absl::UnixEpoch(), absl::Milliseconds(1)) + absl::UnixEpoch(), now,
-        EffectivePolicy(policy), /*manual=*/true);
+    // Millisecond precision keeps the workflow id readable; two triggers within one
+    // millisecond still get distinct times (and so distinct workflows).
+    absl::Time t = absl::UnixEpoch() + absl::Floor(now - absl::UnixEpoch(), absl::Milliseconds(1));
+    for (bool taken = true; taken;) {
+      taken = false;
+      for (const auto& a : e->rec.info().recent_actions()) {
+        if (FromProto(a.schedule_time()) == t) taken = true;
+      }
+      if (taken) t += absl::Milliseconds(1);
+    }
+    result = TakeActionLocked(*e, t, now, EffectivePolicy(policy), /*manual=*/true);
   }
   for (const auto& [t, policy] : backfill) {
     if (!result.ok()) break;
