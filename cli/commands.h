@@ -27,6 +27,12 @@ void AddNamespaceCommands(CLI::App& root, std::vector<Command>& commands);
 // `weft workflow start|result|describe|list|history|query|signal|cancel|terminate`.
 void AddWorkflowCommands(CLI::App& root, std::vector<Command>& commands);
 
+// `weft task-queue describe`.
+void AddTaskQueueCommands(CLI::App& root, std::vector<Command>& commands);
+// Its text output: rate limit, dispatched count, backlog by priority, pollers.
+std::string FormatTaskQueueDescription(const std::string& name, const std::string& type,
+                                       const api::v1::DescribeTaskQueueResponse& response);
+
 // `weft schedule create|update|describe|list|pause|unpause|trigger|backfill|delete`
 // (schedule_commands.cc).
 void AddScheduleCommands(CLI::App& root, std::vector<Command>& commands);

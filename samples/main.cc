@@ -29,6 +29,11 @@ int main(int argc, char** argv) {
                  "weft server address (default: $WEFT_ADDRESS or 127.0.0.1:7233)");
   app.add_option("--namespace", ns, "namespace")->capture_default_str();
   app.add_option("--task-queue", task_queue, "task queue to poll")->capture_default_str();
+  double activities_per_second = 0;
+  app.add_option("--activities-per-second", activities_per_second,
+                 "dispatch rate limit of the task queue's activities (0: none)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   int max_cached_workflows = 1000;
   app.add_option("--max-cached-workflows", max_cached_workflows,
                  "runs kept in memory for sticky execution (0: off, every task replays)")
@@ -48,6 +53,7 @@ int main(int argc, char** argv) {
   }
   weft::Worker worker(
       **client, {.task_queue = task_queue,
+                 .max_task_queue_activities_per_second = activities_per_second,
                  .max_cached_workflows = max_cached_workflows,
                  .sticky_schedule_to_start_timeout = std::chrono::milliseconds(sticky_timeout_ms)});
   weft::samples::RegisterGreeting(worker);

@@ -146,7 +146,8 @@ absl::StatusOr<std::unique_ptr<WeftServer>> WeftServer::Start(const ServerConfig
   s->num_shards_ = *shards;
 
   s->metrics_ = std::make_unique<Metrics>();
-  s->matching_ = std::make_unique<matching::MatchingEngine>(s->store_.get(), s->metrics_.get());
+  s->matching_ = std::make_unique<matching::MatchingEngine>(s->store_.get(), s->metrics_.get(),
+                                                            s->clock_.get());
   if (auto st = s->matching_->Recover(); !st.ok()) return st;
   // Circuit breakers: operator overrides and every namespace's config are in place before
   // history's timers fire (held attempts ask their breakers again).

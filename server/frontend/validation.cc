@@ -1,5 +1,7 @@
 #include "server/frontend/validation.h"
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 
 namespace weft::frontend {
@@ -63,6 +65,22 @@ absl::Status ValidateRetryPolicy(const api::v1::RetryPolicy& p, const std::strin
   return absl::OkStatus();
 }
 
+absl::Status ValidatePriority(int32_t priority, const std::string& what) {
+  if (priority < 0 || priority > 5) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, " ", priority, " is out of range: use 1 (highest) to 5, or 0 for the default (3)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateRatePerSecond(double rate, const std::string& what) {
+  if (!std::isfinite(rate) || rate < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " must be a finite number >= 0 (0: no limit), not ", rate));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateStart(const api::v1::StartWorkflowExecutionRequest& req) {
   if (auto s = ValidateId(req.workflow_id(), "workflow_id"); !s.ok()) return s;
   if (auto s = ValidateId(req.workflow_type().name(), "workflow_type.name"); !s.ok()) return s;
@@ -86,6 +104,7 @@ absl::Status ValidateStart(const api::v1::StartWorkflowExecutionRequest& req) {
                                                    " is not a known WorkflowIdReusePolicy value"));
   }
   if (auto s = ValidateRetryPolicy(req.retry_policy(), "retry_policy"); !s.ok()) return s;
+  if (auto s = ValidatePriority(req.priority(), "priority"); !s.ok()) return s;
   size_t memo = req.memo().ByteSizeLong();
   if (memo > kMaxPayloadBytes) {
     return absl::InvalidArgumentError(absl::StrCat("memo is ", memo, " bytes; the limit is 2 MB"));

@@ -20,6 +20,10 @@ absl::Status ValidateId(const std::string& value, const std::string& what, bool 
 absl::Status ValidatePayloads(const api::v1::Payloads& payloads, const std::string& what);
 absl::Status ValidateDuration(const google::protobuf::Duration& d, const std::string& what);
 absl::Status ValidateRetryPolicy(const api::v1::RetryPolicy& p, const std::string& what);
+// A task priority: 1 (highest) to 5, or 0 for the default.
+absl::Status ValidatePriority(int32_t priority, const std::string& what);
+// A dispatch rate: finite and >= 0 (0: no limit).
+absl::Status ValidateRatePerSecond(double rate, const std::string& what);
 
 // A namespace's circuit breaker settings (zero values take the defaults).
 absl::Status ValidateCircuitBreakerConfig(const api::v1::CircuitBreakerConfig& c);

@@ -4,6 +4,10 @@
 
 #include <limits>
 
+#include "absl/strings/str_cat.h"
+
+#include <limits>
+
 namespace weft::frontend {
 namespace {
 
@@ -84,6 +88,35 @@ TEST(ValidationTest, CircuitBreakerConfigSaysWhichFieldIsWrong) {
   bad = c;
   bad.mutable_window()->set_seconds(-5);
   EXPECT_NE(message(bad).find("circuit_breaker_config.window"), std::string::npos);
+}
+
+TEST(ValidationTest, PriorityIsOneToFiveOrUnset) {
+  auto r = GoodStart();
+  for (int p : {0, 1, 3, 5}) {
+    r.set_priority(p);
+    EXPECT_TRUE(ValidateStart(r).ok()) << p;
+  }
+  for (int p : {-1, 6, 100}) {
+    r.set_priority(p);
+    absl::Status s = ValidateStart(r);
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << p;
+    EXPECT_EQ(s.message(), absl::StrCat("priority ", p,
+                                        " is out of range: use 1 (highest) to 5, or 0 for the "
+                                        "default (3)"));
+  }
+}
+
+TEST(ValidationTest, RatePerSecondIsFiniteAndNotNegative) {
+  EXPECT_TRUE(ValidateRatePerSecond(0, "max_tasks_per_second").ok());
+  EXPECT_TRUE(ValidateRatePerSecond(0.25, "max_tasks_per_second").ok());
+  for (double bad : {-1.0, std::numeric_limits<double>::infinity(),
+                     std::numeric_limits<double>::quiet_NaN()}) {
+    absl::Status s = ValidateRatePerSecond(bad, "max_tasks_per_second");
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << bad;
+    EXPECT_NE(s.message().find("max_tasks_per_second must be a finite number >= 0"),
+              std::string::npos)
+        << s;
+  }
 }
 
 }  // namespace

@@ -392,7 +392,8 @@ grpc::Status WorkflowServiceHandler::RespondQueryTaskCompleted(
 template <typename Response, typename Record>
 absl::Status WorkflowServiceHandler::Poll(grpc::ServerContext* ctx, const std::string& ns_name,
                                           const std::string& queue, const std::string& identity,
-                                          internal::TaskKind kind, Response* resp, Record record) {
+                                          double max_tasks_per_second, internal::TaskKind kind,
+                                          Response* resp, Record record) {
   auto ns = Resolve(ns_name);
   if (!ns.ok()) return ns.status();
   if (auto s = ValidateId(queue, "task_queue.name"); !s.ok()) return s;
@@ -402,7 +403,7 @@ absl::Status WorkflowServiceHandler::Poll(grpc::ServerContext* ctx, const std::s
   absl::Time deadline = CallDeadline(ctx, clock_->Now(), kLongPoll);
   auto cancelled = [&] { return ctx->IsCancelled() || shutting_down_.load(); };
   for (;;) {
-    auto task = matching_->PollTask(qid, deadline, cancelled);
+    auto task = matching_->PollTask(qid, {identity, max_tasks_per_second}, deadline, cancelled);
     if (!task.ok()) {
       if (shutting_down_) return absl::OkStatus();  // empty: the worker polls again elsewhere
       return task.status();
@@ -427,7 +428,7 @@ grpc::Status WorkflowServiceHandler::PollWorkflowTaskQueue(
   return Handle(ctx, "PollWorkflowTaskQueue", req->namespace_(), req->task_queue().name(),
                 [&]() -> absl::Status {
                   return Poll(ctx, req->namespace_(), req->task_queue().name(), req->identity(),
-                              internal::TASK_KIND_WORKFLOW, resp,
+                              /*max_tasks_per_second=*/0, internal::TASK_KIND_WORKFLOW, resp,
                               [this](const NamespaceRef& ns, const internal::BacklogTask& t,
                                      const std::string& id) {
                                 if (!t.query_id().empty()) return QueryTask(ns, t);
@@ -441,8 +442,13 @@ grpc::Status WorkflowServiceHandler::PollActivityTaskQueue(
     api::v1::PollActivityTaskQueueResponse* resp) {
   return Handle(ctx, "PollActivityTaskQueue", req->namespace_(), req->task_queue().name(),
                 [&]() -> absl::Status {
+                  if (auto s = ValidateRatePerSecond(req->max_tasks_per_second(),
+                                                     "max_tasks_per_second");
+                      !s.ok()) {
+                    return s;
+                  }
                   return Poll(ctx, req->namespace_(), req->task_queue().name(), req->identity(),
-                              internal::TASK_KIND_ACTIVITY, resp,
+                              req->max_tasks_per_second(), internal::TASK_KIND_ACTIVITY, resp,
                               [this](const NamespaceRef& ns, const internal::BacklogTask& t,
                                      const std::string& id) {
                                 return history_->RecordActivityTaskStarted(ns, t, id);

@@ -75,6 +75,9 @@ class WorkflowServiceHandler final : public api::v1::WorkflowService::Service {
                                           api::v1::TerminateWorkflowExecutionResponse*) override;
   grpc::Status QueryWorkflow(grpc::ServerContext*, const api::v1::QueryWorkflowRequest*,
                              api::v1::QueryWorkflowResponse*) override;
+  // Task queues (workflow_service_handler_task_queues.cc).
+  grpc::Status DescribeTaskQueue(grpc::ServerContext*, const api::v1::DescribeTaskQueueRequest*,
+                                 api::v1::DescribeTaskQueueResponse*) override;
   grpc::Status RespondQueryTaskCompleted(grpc::ServerContext*,
                                          const api::v1::RespondQueryTaskCompletedRequest*,
                                          api::v1::RespondQueryTaskCompletedResponse*) override;
@@ -132,10 +135,11 @@ class WorkflowServiceHandler final : public api::v1::WorkflowService::Service {
                                                       const std::string& workflow_id,
                                                       const char* field);
   // Waits for a task on the queue and records it started; loops over stale tasks.
+  // `max_tasks_per_second` > 0 asks matching to limit the queue's dispatch rate.
   template <typename Response, typename Record>
   absl::Status Poll(grpc::ServerContext* ctx, const std::string& ns, const std::string& queue,
-                    const std::string& identity, internal::TaskKind kind, Response* resp,
-                    Record record);
+                    const std::string& identity, double max_tasks_per_second,
+                    internal::TaskKind kind, Response* resp, Record record);
 
   // The poll answer for a query task: the run's whole history and the query.
   absl::StatusOr<api::v1::PollWorkflowTaskQueueResponse> QueryTask(

@@ -272,6 +272,7 @@ void HistoryEngine::InitRun(Transition& tr, const NewRun& spec) {
   *ms.mutable_run_timeout() = ToProto(spec.run_timeout);
   *ms.mutable_execution_timeout() = ToProto(spec.execution_timeout);
   *ms.mutable_memo() = spec.memo;
+  ms.set_priority(spec.priority != 0 ? spec.priority : matching::kDefaultPriority);
   ms.set_next_event_id(1);
   ms.set_start_request_id(spec.request_id);
   ms.set_continued_from_run_id(spec.continued_from_run_id);
@@ -288,6 +289,7 @@ void HistoryEngine::InitRun(Transition& tr, const NewRun& spec) {
   a->set_attempt(1);
   *a->mutable_retry_policy() = spec.retry_policy;
   *a->mutable_memo() = spec.memo;
+  a->set_priority(ms.priority());
   a->set_original_execution_run_id(ms.run_id());
   ms.set_first_run_id(spec.first_run_id.empty() ? ms.run_id() : spec.first_run_id);
   a->set_first_execution_run_id(ms.first_run_id());
@@ -409,6 +411,7 @@ absl::StatusOr<api::v1::StartWorkflowExecutionResponse> HistoryEngine::StartWork
   spec.execution_timeout = FromProto(req.workflow_execution_timeout());
   spec.retry_policy = req.retry_policy();
   spec.memo = req.memo();
+  spec.priority = req.priority();
   spec.identity = req.identity();
   spec.request_id = req.request_id();
   spec.signal = signal;

@@ -162,6 +162,7 @@ class HistoryEngine : public HistoryClient {
     absl::Duration execution_timeout = absl::ZeroDuration();
     api::v1::RetryPolicy retry_policy;
     api::v1::Memo memo;
+    int32_t priority = 0;  // 1 (highest) .. 5; 0: the default (3)
     std::string identity;
     std::string request_id;
     std::string continued_from_run_id;

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
+#include <map>
 #include <mutex>
 
 #include "server/common/proto_time.h"
@@ -26,7 +27,8 @@ class FakeMatching : public matching::MatchingClient {
     return absl::OkStatus();
   }
   absl::StatusOr<std::optional<matching::PolledTask>> PollTask(
-      const matching::TaskQueueId&, absl::Time, const std::function<bool()>&) override {
+      const matching::TaskQueueId&, const matching::PollerInfo&, absl::Time,
+      const std::function<bool()>&) override {
     return absl::UnimplementedError("not used");
   }
   void AckTask(const matching::TaskQueueId&, const matching::PolledTask&, bool) override {}
@@ -294,6 +296,63 @@ TEST_F(HistoryEngineTest, HistoryLimitsSuggestThenTerminate) {
   auto d = engine_->DescribeWorkflowExecution(ns_, e);
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->workflow_execution_info().status(), api::v1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
+}
+
+TEST_F(HistoryEngineTest, RunPriorityGoesWithItsTasksUnlessAnActivitySetsItsOwn) {
+  StartWorkflowExecutionRequest req;
+  req.set_workflow_id("prio");
+  req.mutable_workflow_type()->set_name("Wf");
+  req.mutable_task_queue()->set_name("q");
+  req.set_priority(1);
+  ASSERT_TRUE(engine_->StartWorkflowExecution(ns_, req, nullptr).ok());
+  auto t = matching_.Next(internal::TASK_KIND_WORKFLOW);
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->priority(), 1);
+  auto wt = engine_->RecordWorkflowTaskStarted(ns_, *t, "w");
+  ASSERT_TRUE(wt.ok()) << wt.status();
+  EXPECT_EQ(wt->history().events(0).workflow_execution_started_event_attributes().priority(), 1);
+  Command own = Activity("own");
+  own.mutable_schedule_activity_task_command_attributes()->set_priority(4);
+  ASSERT_TRUE(Respond(*wt, {Activity("inherits"), own}).ok());
+  std::map<int64_t, int> priority_by_event;
+  for (int i = 0; i < 2; ++i) {
+    auto a = matching_.Next(internal::TASK_KIND_ACTIVITY);
+    ASSERT_TRUE(a.has_value());
+    priority_by_event[a->scheduled_event_id()] = a->priority();
+  }
+  // Events 5 and 6: the two ActivityTaskScheduled events, in command order.
+  EXPECT_EQ(priority_by_event, (std::map<int64_t, int>{{5, 1}, {6, 4}}));
+}
+
+TEST_F(HistoryEngineTest, UnsetPriorityIsTheDefaultThree) {
+  Start("default-priority");
+  auto t = matching_.Next(internal::TASK_KIND_WORKFLOW);
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->priority(), 3);
+}
+
+TEST_F(HistoryEngineTest, ActivityPriorityOutOfRangeFailsTheWorkflowTaskAsABadCommand) {
+  Start("bad-priority");
+  auto wt = StartWorkflowTask();
+  Command c = Activity("x");
+  c.mutable_schedule_activity_task_command_attributes()->set_priority(9);
+  absl::Status s = Respond(wt, {c});
+  EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+  EXPECT_NE(s.message().find("priority 9 is out of range"), std::string::npos) << s;
+  GetWorkflowExecutionHistoryRequest req;
+  req.mutable_execution()->set_workflow_id("bad-priority");
+  auto h = engine_->GetWorkflowExecutionHistory(ns_, req, absl::Now());
+  ASSERT_TRUE(h.ok()) << h.status();
+  bool failed = false;
+  for (const auto& e : h->history().events()) {
+    if (e.event_type() != EVENT_TYPE_WORKFLOW_TASK_FAILED) continue;
+    failed = true;
+    EXPECT_EQ(e.workflow_task_failed_event_attributes().cause(),
+              WORKFLOW_TASK_FAILED_CAUSE_BAD_COMMAND);
+    EXPECT_NE(e.workflow_task_failed_event_attributes().failure().message().find("priority"),
+              std::string::npos);
+  }
+  EXPECT_TRUE(failed);
 }
 
 }  // namespace

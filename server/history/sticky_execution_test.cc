@@ -30,7 +30,8 @@ class QueueRecordingMatching : public matching::MatchingClient {
     return absl::OkStatus();
   }
   absl::StatusOr<std::optional<matching::PolledTask>> PollTask(
-      const matching::TaskQueueId&, absl::Time, const std::function<bool()>&) override {
+      const matching::TaskQueueId&, const matching::PollerInfo&, absl::Time,
+      const std::function<bool()>&) override {
     return absl::UnimplementedError("not used");
   }
   void AckTask(const matching::TaskQueueId&, const matching::PolledTask&, bool) override {}

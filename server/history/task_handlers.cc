@@ -22,6 +22,7 @@ absl::Status HistoryEngine::HandleTransferTask(Shard& shard, const internal::Tra
   task.set_scheduled_event_id(t.scheduled_event_id());
   task.set_attempt(t.attempt());
   task.set_namespace_name(t.namespace_name());
+  task.set_priority(t.priority());  // 0 (a task written before priorities): the default
   *task.mutable_create_time() = ToProto(clock_->Now());
   matching::TaskQueueId queue{t.namespace_id(), t.task_queue(),
                               t.type() == internal::TRANSFER_TASK_TYPE_WORKFLOW_TASK

@@ -76,6 +76,8 @@ void Transition::AddTransferTask(internal::TransferTask task) {
   task.set_workflow_id(ms_.workflow_id());
   task.set_run_id(ms_.run_id());
   task.set_namespace_name(ms_.namespace_name());
+  // Workflow tasks go at the run's priority; an activity task brings its own.
+  if (task.priority() == 0) task.set_priority(ms_.priority());
   transfer_.push_back(std::move(task));
 }
 

@@ -172,6 +172,11 @@ absl::Status HistoryEngine::ValidateCommands(
         if (rp.backoff_coefficient() != 0 && rp.backoff_coefficient() < 1) {
           return bad("retry_policy.backoff_coefficient must be >= 1");
         }
+        if (a.priority() < 0 || a.priority() > 5) {
+          return bad(absl::StrCat("priority ", a.priority(),
+                                  " is out of range: use 1 (highest) to 5, or 0 for the "
+                                  "workflow's priority"));
+        }
         break;
       }
       case api::v1::COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK: {
@@ -257,6 +262,7 @@ void HistoryEngine::DispatchActivity(Transition& tr, internal::ActivityInfo& ai)
   t.set_task_queue(ai.task_queue());
   t.set_scheduled_event_id(ai.scheduled_event_id());
   t.set_attempt(ai.attempt());
+  t.set_priority(ai.priority());  // 0 (scheduled before priorities): the run's
   tr.AddTransferTask(std::move(t));
   absl::Duration s2s = FromProto(ai.schedule_to_start_timeout());
   if (s2s > absl::ZeroDuration()) {
@@ -303,6 +309,7 @@ absl::Status HistoryEngine::ApplyCommands(Transition& tr,
         ai.set_activity_id(a.activity_id());
         *ai.mutable_activity_type() = a.activity_type();
         ai.set_task_queue(ea->task_queue().name());
+        ai.set_priority(a.priority() != 0 ? a.priority() : ms.priority());
         *ai.mutable_input() = a.input();
         *ai.mutable_schedule_to_close_timeout() = a.schedule_to_close_timeout();
         *ai.mutable_schedule_to_start_timeout() = a.schedule_to_start_timeout();
@@ -416,6 +423,7 @@ absl::Status HistoryEngine::ApplyCommands(Transition& tr,
         if (spec.run_timeout <= absl::ZeroDuration())
           spec.run_timeout = FromProto(ms.run_timeout());
         spec.memo = ms.memo();
+        spec.priority = ms.priority();  // a continued run keeps its place in the queues
         spec.identity = req.identity();
         spec.continued_from_run_id = ms.run_id();
         spec.first_run_id = ms.first_run_id().empty() ? ms.run_id() : ms.first_run_id();

@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "weft/api/v1/workflow_service.pb.h"
 #include "weft/internal/persistence.pb.h"
 
 namespace weft::matching {
@@ -32,6 +33,18 @@ struct PolledTask {
   std::shared_ptr<void> receipt;  // how to settle it; owned by the matching implementation
 };
 
+// Who is polling: listed by DescribeTaskQueue; the lowest positive max_tasks_per_second
+// among a queue's current pollers is its dispatch rate limit.
+struct PollerInfo {
+  std::string identity;
+  double max_tasks_per_second = 0;  // 0: no limit asked for
+};
+
+// Task priorities: 1 is the highest, 5 the lowest; 0 (unset) means the default.
+inline constexpr int kHighestPriority = 1;
+inline constexpr int kLowestPriority = 5;
+inline constexpr int kDefaultPriority = 3;
+
 class MatchingClient {
  public:
   virtual ~MatchingClient() = default;
@@ -42,13 +55,29 @@ class MatchingClient {
   virtual absl::Status AddTask(const TaskQueueId& queue, const internal::BacklogTask& task) = 0;
 
   // Waits until a task is available, `deadline` passes (returns nullopt), or `cancelled`
-  // returns true (checked about every 200 ms; returns CANCELLED).
+  // returns true (checked about every 200 ms; returns CANCELLED). Among waiting tasks the
+  // highest priority goes first, FIFO within a priority. Under a dispatch rate limit the
+  // poll waits for its turn (within `deadline`) rather than failing.
   virtual absl::StatusOr<std::optional<PolledTask>> PollTask(
-      const TaskQueueId& queue, absl::Time deadline, const std::function<bool()>& cancelled) = 0;
+      const TaskQueueId& queue, const PollerInfo& poller, absl::Time deadline,
+      const std::function<bool()>& cancelled) = 0;
+  // The same, for an anonymous poller that asks for no rate limit.
+  absl::StatusOr<std::optional<PolledTask>> PollTask(const TaskQueueId& queue, absl::Time deadline,
+                                                     const std::function<bool()>& cancelled) {
+    return PollTask(queue, PollerInfo{}, deadline, cancelled);
+  }
 
   // Settles a polled task. consumed=true once history recorded it started (or found it
   // stale): it is gone for good. consumed=false gives it back to the queue.
   virtual void AckTask(const TaskQueueId& queue, const PolledTask& task, bool consumed) = 0;
+
+  // The queue's pollers seen in the last 5 minutes, its backlog (in total and by priority),
+  // the rate limit in force and the tasks dispatched since the process started. A queue
+  // never seen is an empty answer, not an error.
+  virtual absl::StatusOr<api::v1::DescribeTaskQueueResponse> DescribeTaskQueue(
+      const TaskQueueId& /*queue*/) {
+    return absl::UnimplementedError("this matching client cannot describe task queues");
+  }
 };
 
 }  // namespace weft::matching

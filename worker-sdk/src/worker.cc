@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <type_traits>
 #include <typeinfo>
 
 #include "absl/strings/str_cat.h"
@@ -234,6 +235,9 @@ void Worker::PollLoop(const char* what, Rpc rpc, Handle handle, const api::v1::T
   request.mutable_task_queue()->set_name(options_.task_queue);
   if (queue != nullptr) *request.mutable_task_queue() = *queue;
   request.set_identity(options_.identity);
+  if constexpr (std::is_same_v<Request, api::v1::PollActivityTaskQueueRequest>) {
+    request.set_max_tasks_per_second(options_.max_task_queue_activities_per_second);
+  }
   while (true) {
     Response task;
     bool got = Poll(what, request, &task, rpc);

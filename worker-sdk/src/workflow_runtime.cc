@@ -201,6 +201,7 @@ ActivityFuture<api::v1::Payloads> WorkflowRuntime::ScheduleActivity(std::string_
     *attrs->mutable_heartbeat_timeout() = ToProtoDuration(options.heartbeat_timeout);
   }
   if (options.retry_policy) *attrs->mutable_retry_policy() = options.retry_policy->ToProto();
+  attrs->set_priority(options.priority);
 
   const HistoryEvent* event = IssueCommand(std::move(command));
   PendingActivity activity{id, std::string(name), state};

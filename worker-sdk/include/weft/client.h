@@ -58,6 +58,9 @@ struct StartWorkflowOptions {
   api::v1::WorkflowIdReusePolicy id_reuse_policy = api::v1::WORKFLOW_ID_REUSE_POLICY_UNSPECIFIED;
   std::optional<RetryPolicy> retry_policy;
   std::map<std::string, nlohmann::json> memo;
+  // 1 (highest) .. 5; 0: the server's default (3). The run's workflow tasks and, unless
+  // they set their own, its activities are dispatched in this order on their task queues.
+  int priority = 0;
 };
 
 struct WorkflowRun {

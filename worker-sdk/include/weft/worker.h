@@ -60,6 +60,11 @@ struct WorkerOptions {
   int max_concurrent_workflow_tasks = 2;
   int max_concurrent_activities = 8;
   std::string identity;  // empty: the client's identity
+  // Dispatch rate limit of the whole activity task queue, sent with every activity poll
+  // (Temporal's TaskQueueActivitiesPerSecond): the server hands out at most this many
+  // activity tasks per second across all workers of the queue, the lowest value any of
+  // them asks for. 0: no limit.
+  double max_task_queue_activities_per_second = 0;
   // Defaults of the breakers activities get from ActivityContext::Breaker(key).
   CircuitBreakerOptions circuit_breaker;
   // Sticky execution: after a workflow task the worker keeps the run's state in memory (up to

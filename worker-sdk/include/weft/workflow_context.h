@@ -75,6 +75,7 @@ struct ActivityOptions {
   std::optional<RetryPolicy> retry_policy;  // unset: the server's default policy
   std::string_view task_queue;              // empty: the workflow's task queue
   ActivityCancellationType cancellation_type = ActivityCancellationType::kWaitCancellationCompleted;
+  int32_t priority = 0;  // 1 (highest) .. 5; 0: the workflow's priority
 };
 // ActivityOptions is usually a braced temporary inside a co_await expression. GCC 12
 // destroys such aggregate temporaries twice (and moves them bitwise) when the coroutine
