@@ -403,21 +403,21 @@ def workflows(layout):
     p.append(layout.row("Circuit breakers"))
     p.append(layout.place(timeseries(
         "Breaker state by activity type",
-        [(f"max by (namespace, activity_type, task_queue) (weft_circuit_breaker_state{{{INSTANCE},{NS}}})",
+        [(f"max by (namespace, activity_type, task_queue) (weft_circuit_breaker_state{{{INSTANCE},{NS},activity_type!=\"\"}})",
           "{{namespace}} {{activity_type}} {{task_queue}}")],
         "none", "Server-side circuit breakers: 0 closed, 1 open (attempts held), 2 half-open "
         "(probes decide). `weft breaker describe --activity-type T` shows why."), 8, 8))
     p.append(layout.place(timeseries(
         "Held attempts",
-        [(f"sum by (activity_type) (weft_circuit_breaker_held_attempts{{{INSTANCE},{NS}}})",
+        [(f"sum by (activity_type) (weft_circuit_breaker_held_attempts{{{INSTANCE},{NS},activity_type!=\"\"}})",
           "{{activity_type}}")],
         "none", "Activity attempts an open breaker holds back: not failed, not counted against "
         "the retry policy; they go when the breaker closes."), 8, 8))
     p.append(layout.place(timeseries(
         "Rejected dispatches and transitions",
-        [(f"sum by (activity_type) (rate(weft_circuit_breaker_rejected_dispatches_total{{{INSTANCE},{NS}}}[$__rate_interval]))",
+        [(f"sum by (activity_type) (rate(weft_circuit_breaker_rejected_dispatches_total{{{INSTANCE},{NS},activity_type!=\"\"}}[$__rate_interval]))",
           "rejected {{activity_type}}"),
-         (f"sum by (activity_type, to) (rate(weft_circuit_breaker_transitions_total{{{INSTANCE},{NS}}}[$__rate_interval]))",
+         (f"sum by (activity_type, to) (rate(weft_circuit_breaker_transitions_total{{{INSTANCE},{NS},activity_type!=\"\"}}[$__rate_interval]))",
           "to {{to}} {{activity_type}}")],
         "ops", "Dispatches a breaker refused (the attempt was held) and state changes per second."),
         8, 8))

@@ -109,7 +109,16 @@ class CircuitBreakerRegistry::BreakerMetrics {
 CircuitBreakerRegistry::CircuitBreakerRegistry(storage::Store* store, const Clock* clock,
                                                Metrics* metrics)
     : store_(store), clock_(clock) {
-  if (metrics) metrics_ = std::make_unique<BreakerMetrics>(*metrics->registry());
+  if (metrics) {
+    metrics_ = std::make_unique<BreakerMetrics>(*metrics->registry());
+    // A family without series is left out of the scrape: one unlabeled series at 0 keeps
+    // every breaker metric visible before the first breaker exists (dashboards select
+    // activity_type!="" to skip it).
+    metrics_->state_.Add({});
+    metrics_->held_.Add({});
+    metrics_->transitions_.Add({});
+    metrics_->rejected_.Add({});
+  }
 }
 
 CircuitBreakerRegistry::~CircuitBreakerRegistry() = default;
