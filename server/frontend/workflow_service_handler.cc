@@ -410,6 +410,13 @@ absl::Status WorkflowServiceHandler::Poll(grpc::ServerContext* ctx, const std::s
     }
     if (!task->has_value()) return absl::OkStatus();
     const matching::PolledTask& polled = **task;
+    if (ctx->IsCancelled()) {
+      // The poller left (a worker shutting down or killed) while the task was on its way:
+      // give it back rather than start it for nobody, which would cost a start-to-close
+      // timeout (a worker handing its sticky runs back at shutdown hits this at once).
+      matching_->AckTask(qid, polled, /*consumed=*/false);
+      return absl::CancelledError("the poll was cancelled");
+    }
     auto started = record(*ns, polled.task, identity);
     // Started, or stale (already started, run moved on): either way the task is consumed.
     bool consumed = started.ok() || absl::IsNotFound(started.status());
