@@ -109,6 +109,9 @@ TEST(ChildWorkflowReplayTest, ChildFailureFailsTheParentWithTheChildsMessage) {
   ASSERT_EQ(r.commands[0].command_type(), api::v1::COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION);
   EXPECT_THAT(r.commands[0].fail_workflow_execution_command_attributes().failure().message(),
               HasSubstr("child workflow Square (wf-1/child-1) failed: boom"));
+  // The child's failure type (here the default) carries over, as for an activity failure.
+  EXPECT_EQ(r.commands[0].fail_workflow_execution_command_attributes().failure().type(),
+            "ApplicationError");
 }
 
 TEST(ChildWorkflowReplayTest, StartedFutureGivesTheRunIdOrTheStartFailure) {

@@ -75,6 +75,8 @@ Command CloseCommand(std::optional<Workflow<api::v1::Payloads>>& root,
     return FailCommand(e.what(), e.type(), e.non_retryable());
   } catch (const ActivityError& e) {
     return FailCommand(e.what(), e.type(), false);
+  } catch (const ChildWorkflowError& e) {
+    return FailCommand(e.what(), e.type(), false);
   } catch (const PayloadError& e) {
     return FailCommand(e.what(), "PayloadError", true);
   } catch (const std::exception& e) {
