@@ -52,6 +52,7 @@ int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   AddBreakerCommands(app, commands);
   AddNamespaceCommands(app, commands);
   AddWorkflowCommands(app, commands);
+  AddSearchAttributeCommands(app, commands);
   AddTaskQueueCommands(app, commands);
   AddScheduleCommands(app, commands);
   AddSecurityCommands(app, commands);

@@ -12,6 +12,7 @@
 #include <functional>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "cli/command_env.h"
 
 namespace weft::cli {
@@ -44,6 +45,17 @@ void AddNamespaceUpdateCommand(CLI::App& ns, std::vector<Command>& commands);
 // Text output of `weft breaker describe` and of a namespace's breaker settings.
 std::string FormatBreakerDescription(const api::v1::DescribeCircuitBreakerResponse& response);
 std::string FormatBreakerConfig(const api::v1::CircuitBreakerConfig& config);
+
+// `weft search-attribute add|list` (search_attribute_commands.cc).
+void AddSearchAttributeCommands(CLI::App& root, std::vector<Command>& commands);
+// `weft workflow count [--query Q]` on the `workflow` subcommand.
+void AddWorkflowCountCommand(CLI::App& wf, std::vector<Command>& commands);
+// `--search-attr Name=Value` flags as search attributes, each value read as the type the
+// namespace registered for Name (asks the server). INVALID_ARGUMENT names a bad flag.
+absl::StatusOr<api::v1::SearchAttributes> ParseSearchAttrFlags(
+    const std::vector<std::string>& flags, CommandEnv& env);
+// "Search attributes:\n  Name = <json>\n..." (empty when there are none).
+std::string FormatSearchAttributes(const api::v1::SearchAttributes& attributes);
 
 }  // namespace weft::cli
 

@@ -61,6 +61,7 @@ struct StartArgs {
   std::string task_timeout;
   std::string id_reuse_policy;
   int priority = 0;  // 0: not given, the server's default
+  std::vector<std::string> search_attrs;  // Name=Value
 };
 
 // Sets `*field` from the duration flag `flag` when it was given.
@@ -99,6 +100,11 @@ int RunStart(const StartArgs& args, CommandEnv& env) {
     request.set_workflow_id_reuse_policy(*policy);
   }
   request.set_priority(args.priority);
+  if (!args.search_attrs.empty()) {
+    auto attrs = ParseSearchAttrFlags(args.search_attrs, env);
+    if (!attrs.ok()) return env.Fail(attrs.status());
+    *request.mutable_search_attributes() = *std::move(attrs);
+  }
   auto response = env.client().Call(&Stub::StartWorkflowExecution, request);
   if (!response.ok()) return env.Fail(response.status());
   if (env.json()) {
@@ -162,6 +168,7 @@ int RunDescribe(const ExecutionArgs& args, CommandEnv& env) {
   if (!response.ok()) return env.Fail(response.status());
   if (env.json()) return env.PrintJson(*response);
   env.out() << FormatWorkflowDescription(*response);
+  env.out() << FormatSearchAttributes(response->workflow_execution_info().search_attributes());
   return kExitOk;
 }
 
@@ -170,6 +177,7 @@ int RunDescribe(const ExecutionArgs& args, CommandEnv& env) {
 struct ListArgs {
   std::string status;
   std::string type;
+  std::string query;
   int limit = 0;
 };
 
@@ -177,6 +185,7 @@ int RunList(const ListArgs& args, CommandEnv& env) {
   api::v1::ListWorkflowExecutionsRequest request;
   request.set_namespace_(env.options().ns);
   request.set_workflow_type(args.type);
+  request.set_query(args.query);
   if (!args.status.empty()) {
     auto status = ParseStatusFlag(args.status);
     if (!status.ok()) return env.Fail(status.status());
@@ -344,6 +353,10 @@ void AddWorkflowCommands(CLI::App& root, std::vector<Command>& commands) {
                     "1 (highest) to 5; its workflow and activity tasks are dispatched in this "
                     "order (server default: 3)")
         ->check(CLI::Range(1, 5));
+    cmd->add_option("--search-attr", args->search_attrs,
+                    "Search attribute Name=Value, the value read as the attribute's registered "
+                    "type (keyword lists: a JSON array or a,b,c); repeat for more")
+        ->allow_extra_args(false);
     commands.push_back({cmd, [args](CommandEnv& env) { return RunStart(*args, env); }});
   }
   {
@@ -369,6 +382,9 @@ void AddWorkflowCommands(CLI::App& root, std::vector<Command>& commands) {
     cmd->add_option("--status", args->status, "Only workflows with this status")
         ->check(CLI::IsMember(StatusFlagValues()));
     cmd->add_option("-t,--type", args->type, "Only workflows of this type");
+    cmd->add_option("--query", args->query,
+                    "List query, e.g. \"WorkflowType = 'Greeting' AND StartTime > "
+                    "'2026-01-01T00:00:00Z' ORDER BY StartTime ASC\" (ANDed with the flags above)");
     cmd->add_option("--limit", args->limit, "Show at most this many (default: all)")
         ->check(CLI::Range(1, 1000000));
     commands.push_back({cmd, [args](CommandEnv& env) { return RunList(*args, env); }});
@@ -416,6 +432,7 @@ void AddWorkflowCommands(CLI::App& root, std::vector<Command>& commands) {
     cmd->add_option("--reason", args->reason, "Why, recorded in the history")->required();
     commands.push_back({cmd, [args](CommandEnv& env) { return RunTerminate(*args, env); }});
   }
+  AddWorkflowCountCommand(*wf, commands);
 }
 
 }  // namespace weft::cli

@@ -68,6 +68,7 @@ int main(int argc, char** argv) {
   weft::samples::RegisterCancellableSaga(worker);
   weft::samples::RegisterParentChild(worker);
   weft::samples::RegisterGuardedDownstream(worker);
+  weft::samples::RegisterOrderStages(worker);
   if (absl::Status status = worker.Start(); !status.ok()) {
     std::cerr << "weft-samples-worker: " << status << "\n";
     return 1;

@@ -12,6 +12,7 @@
 //   HeartbeatingActivity  {"steps":5}        -> {"steps_done":5,..} (resumes from heartbeats)
 //   CancellableSaga       {"fail_at":2}      -> {"status":"compensated","log":[..]} (query `log`)
 //   ParentChild           {"children":3}     -> {"results":[101,4,9],"sum":114} (child workflows)
+//   OrderStages           {"await_signal":true} -> {"stage":"shipped"} (upserts OrderStage)
 //   GuardedDownstream     {"downstream":F,"log":L} -> "ok" once F is not "down" (circuit breaker)
 //
 // Thread safety: registration happens before Worker::Start.
@@ -34,6 +35,7 @@ void RegisterHeartbeatingActivity(Worker& worker);
 void RegisterCancellableSaga(Worker& worker);
 void RegisterParentChild(Worker& worker);
 void RegisterGuardedDownstream(Worker& worker);
+void RegisterOrderStages(Worker& worker);
 
 }  // namespace weft::samples
 

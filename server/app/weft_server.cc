@@ -193,6 +193,7 @@ absl::StatusOr<std::unique_ptr<WeftServer>> WeftServer::Start(const ServerConfig
   s->admin_handler_ = std::make_unique<frontend::AdminServiceHandler>(
       s->access_.get(), s->api_keys_.get(), s->roles_.get(), s->audit_log_.get(),
       s->metrics_.get());
+  s->admin_handler_->SetNamespaces(s->namespaces_.get());
   s->admin_handler_->SetCircuitBreakers(s->breakers_.get());
   auto credentials = ServerCredentials(config);
   if (!credentials.ok()) return credentials.status();

@@ -4,8 +4,10 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "server/common/grpc_status.h"
 #include "server/common/proto_time.h"
+#include "server/visibility/schema.h"
 
 namespace weft::frontend {
 namespace {
@@ -208,6 +210,69 @@ grpc::Status AdminServiceHandler::SetCircuitBreakerOverride(
                   auto r = breakers_->SetCircuitBreakerOverride(*req, who.subject);
                   if (!r.ok()) return r.status();
                   *resp = std::move(*r);
+                  return absl::OkStatus();
+                });
+}
+
+// ---- search attributes ----
+
+grpc::Status AdminServiceHandler::AddSearchAttributes(
+    grpc::ServerContext* ctx, const api::v1::AddSearchAttributesRequest* req,
+    api::v1::AddSearchAttributesResponse*) {
+  std::vector<std::string> names;
+  for (const auto& [name, type] : req->search_attributes()) names.push_back(name);
+  std::sort(names.begin(), names.end());
+  return Handle(
+      ctx, "AddSearchAttributes", req->namespace_(), absl::StrJoin(names, ","),
+      [&](const auth::Principal&) -> absl::Status {
+        if (namespaces_ == nullptr) {
+          return absl::UnimplementedError("search attributes are not served by this server");
+        }
+        if (req->namespace_().empty()) return absl::InvalidArgumentError("namespace is required");
+        if (req->search_attributes().empty()) {
+          return absl::InvalidArgumentError(
+              "search_attributes is empty: give at least one name and type");
+        }
+        for (const auto& name : names) {
+          if (auto s = visibility::ValidateCustomAttributeName(name); !s.ok()) return s;
+          auto type = req->search_attributes().at(name);
+          if (type == api::v1::INDEXED_VALUE_TYPE_UNSPECIFIED ||
+              !api::v1::IndexedValueType_IsValid(type)) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                "search attribute \"", name,
+                "\" needs a type: keyword, text, int, double, bool, datetime or keyword-list"));
+          }
+        }
+        std::map<std::string, api::v1::IndexedValueType> attrs(req->search_attributes().begin(),
+                                                                req->search_attributes().end());
+        return namespaces_->AddSearchAttributes(req->namespace_(), attrs);
+      });
+}
+
+grpc::Status AdminServiceHandler::ListSearchAttributes(
+    grpc::ServerContext* ctx, const api::v1::ListSearchAttributesRequest* req,
+    api::v1::ListSearchAttributesResponse* resp) {
+  return Handle(ctx, "ListSearchAttributes", req->namespace_(), "",
+                [&](const auth::Principal&) -> absl::Status {
+                  if (namespaces_ == nullptr) {
+                    return absl::UnimplementedError(
+                        "search attributes are not served by this server");
+                  }
+                  if (req->namespace_().empty()) {
+                    return absl::InvalidArgumentError("namespace is required");
+                  }
+                  auto rec = namespaces_->Get(req->namespace_());
+                  if (!rec.ok()) return rec.status();
+                  for (const auto& [name, type] : rec->custom_search_attributes()) {
+                    (*resp->mutable_custom_attributes())[name] = type;
+                  }
+                  for (const auto& a : visibility::Schema::SystemAttributes()) {
+                    // ExecutionStatus is queried by name ('Running'): a keyword to clients.
+                    (*resp->mutable_system_attributes())[a.name] =
+                        a.type == visibility::AttrType::kStatus
+                            ? api::v1::INDEXED_VALUE_TYPE_KEYWORD
+                            : visibility::ToIndexedValueType(a.type);
+                  }
                   return absl::OkStatus();
                 });
 }

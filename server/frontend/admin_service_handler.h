@@ -12,6 +12,7 @@
 #include "server/frontend/auth/access_control.h"
 #include "server/frontend/auth/api_key_store.h"
 #include "server/frontend/auth/role_store.h"
+#include "server/frontend/namespace_registry.h"
 #include "server/history/circuit_breaker_admin.h"
 #include "weft/api/v1/admin_service.grpc.pb.h"
 
@@ -44,6 +45,15 @@ class AdminServiceHandler final : public api::v1::AdminService::Service {
   // Server-side circuit breakers (history/circuit_breaker_admin.h); without them the breaker
   // RPCs answer UNIMPLEMENTED. Set before serving; borrowed.
   void SetCircuitBreakers(history::CircuitBreakerAdmin* breakers) { breakers_ = breakers; }
+  // Custom search attributes of a namespace; without a registry they answer
+  // UNIMPLEMENTED. Set before serving; borrowed.
+  void SetNamespaces(NamespaceRegistry* namespaces) { namespaces_ = namespaces; }
+  grpc::Status AddSearchAttributes(grpc::ServerContext*,
+                                   const api::v1::AddSearchAttributesRequest*,
+                                   api::v1::AddSearchAttributesResponse*) override;
+  grpc::Status ListSearchAttributes(grpc::ServerContext*,
+                                    const api::v1::ListSearchAttributesRequest*,
+                                    api::v1::ListSearchAttributesResponse*) override;
   grpc::Status ListCircuitBreakers(grpc::ServerContext*,
                                    const api::v1::ListCircuitBreakersRequest*,
                                    api::v1::ListCircuitBreakersResponse*) override;
@@ -65,6 +75,7 @@ class AdminServiceHandler final : public api::v1::AdminService::Service {
   auth::AuditLog* const audit_;
   Metrics* const metrics_;
   history::CircuitBreakerAdmin* breakers_ = nullptr;
+  NamespaceRegistry* namespaces_ = nullptr;
 };
 
 }  // namespace weft::frontend

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/common/ids.h"
 #include "server/common/proto_time.h"
+#include "server/visibility/schema.h"
 
 namespace weft::frontend {
 namespace {
@@ -78,6 +79,40 @@ void NamespaceRegistry::SetListener(std::function<void(const internal::Namespace
   if (listener_) {
     for (const auto& [name, r] : by_name_) listener_(r);
   }
+}
+
+absl::Status NamespaceRegistry::AddSearchAttributes(
+    const std::string& name, const std::map<std::string, api::v1::IndexedValueType>& attrs) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = by_name_.find(name);
+  if (it == by_name_.end()) {
+    return absl::NotFoundError(absl::StrCat(
+        "namespace \"", name, "\" not found (create it with: weft namespace create ", name, ")"));
+  }
+  internal::NamespaceRecord record = it->second;
+  auto* custom = record.mutable_custom_search_attributes();
+  for (const auto& [attr, type] : attrs) {
+    auto existing = custom->find(attr);
+    if (existing != custom->end() && existing->second != type) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "search attribute \"", attr, "\" already exists with type ",
+          visibility::TypeName(visibility::FromIndexedValueType(existing->second)),
+          "; a name's type cannot change (choose another name)"));
+    }
+    (*custom)[attr] = type;
+  }
+  if (custom->size() > visibility::kMaxCustomAttributesPerNamespace) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "namespace \"", name, "\" would have ", custom->size(),
+        " custom search attributes; the limit is ", visibility::kMaxCustomAttributesPerNamespace));
+  }
+  if (auto s = store_->Put(storage::Cf::kMeta, absl::StrCat(kPrefix, record.name()),
+                           record.SerializeAsString());
+      !s.ok()) {
+    return s;
+  }
+  it->second = std::move(record);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<internal::NamespaceRecord> NamespaceRegistry::Get(const std::string& name) {

@@ -29,6 +29,11 @@ class NamespaceRegistry {
   // NOT_FOUND with a message naming the namespace.
   absl::StatusOr<internal::NamespaceRecord> Get(const std::string& name);
   std::vector<internal::NamespaceRecord> List();
+  // Registers custom search attributes (names already checked): a name registered with the
+  // same type is kept, with another type ALREADY_EXISTS, past the per-namespace limit
+  // FAILED_PRECONDITION. Written (synced) before the cache sees it. NOT_FOUND if absent.
+  absl::Status AddSearchAttributes(
+      const std::string& name, const std::map<std::string, api::v1::IndexedValueType>& attrs);
   // Read-modify-write of one namespace: `mutate` edits a copy (its error aborts the update);
   // the result is written (synced) before the cache and the listener see it. NOT_FOUND if
   // absent. The name and id cannot change.

@@ -6,6 +6,7 @@
 #include "server/common/grpc_status.h"
 #include "server/common/ids.h"
 #include "server/common/proto_time.h"
+#include "server/frontend/search_attribute_checks.h"
 #include "server/frontend/validation.h"
 
 namespace weft::frontend {
@@ -55,7 +56,11 @@ absl::StatusOr<NamespaceRef> WorkflowServiceHandler::Resolve(const std::string& 
   if (auto s = ValidateId(ns, "namespace"); !s.ok()) return s;
   auto rec = namespaces_->Get(ns);
   if (!rec.ok()) return rec.status();
-  return NamespaceRef{rec->id(), rec->name()};
+  NamespaceRef ref{rec->id(), rec->name(), {}};
+  for (const auto& [name, type] : rec->custom_search_attributes()) {
+    ref.search_attributes.emplace(name, type);
+  }
+  return ref;
 }
 
 // ---- namespaces ----
@@ -94,6 +99,9 @@ void FillNamespaceInfo(const internal::NamespaceRecord& r, api::v1::NamespaceInf
   info->set_owner_email(r.owner_email());
   *info->mutable_workflow_execution_retention_ttl() = r.retention();
   *info->mutable_create_time() = r.create_time();
+  for (const auto& [name, type] : r.custom_search_attributes()) {
+    (*info->mutable_custom_search_attributes())[name] = type;
+  }
   *info->mutable_circuit_breaker_config() = r.circuit_breaker_config();
 }
 }  // namespace
@@ -169,7 +177,11 @@ grpc::Status WorkflowServiceHandler::StartWorkflowExecution(
                   auto ns = Resolve(req->namespace_());
                   if (!ns.ok()) return ns.status();
                   if (auto s = ValidateStart(*req); !s.ok()) return s;
-                  auto r = history_->StartWorkflowExecution(*ns, *req, nullptr);
+                  api::v1::StartWorkflowExecutionRequest normalized;
+                  auto changed = NormalizeStartSearchAttributes(*ns, *req, &normalized);
+                  if (!changed.ok()) return changed.status();
+                  auto r = history_->StartWorkflowExecution(*ns, *changed ? normalized : *req,
+                                                            nullptr);
                   if (!r.ok()) return r.status();
                   *resp = std::move(*r);
                   return absl::OkStatus();
@@ -187,7 +199,17 @@ grpc::Status WorkflowServiceHandler::SignalWithStartWorkflowExecution(
                   if (auto s = ValidateId(req->signal_name(), "signal_name"); !s.ok()) return s;
                   if (auto s = ValidatePayloads(req->signal_input(), "signal_input"); !s.ok())
                     return s;
-                  auto r = history_->StartWorkflowExecution(*ns, req->start(), req);
+                  api::v1::SignalWithStartWorkflowExecutionRequest normalized;
+                  auto changed = NormalizeStartSearchAttributes(*ns, req->start(),
+                                                                normalized.mutable_start());
+                  if (!changed.ok()) return changed.status();
+                  if (*changed) {
+                    api::v1::StartWorkflowExecutionRequest start = normalized.start();
+                    normalized = *req;
+                    *normalized.mutable_start() = std::move(start);
+                  }
+                  const auto& effective = *changed ? normalized : *req;
+                  auto r = history_->StartWorkflowExecution(*ns, effective.start(), &effective);
                   if (!r.ok()) return r.status();
                   resp->set_run_id(r->run_id());
                   resp->set_started(r->started());
@@ -241,6 +263,19 @@ grpc::Status WorkflowServiceHandler::ListWorkflowExecutions(
     }
     if (req->page_size() < 0) return absl::InvalidArgumentError("page_size must be >= 0");
     auto r = history_->ListWorkflowExecutions(*ns, *req);
+    if (!r.ok()) return r.status();
+    *resp = std::move(*r);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status WorkflowServiceHandler::CountWorkflowExecutions(
+    grpc::ServerContext* ctx, const api::v1::CountWorkflowExecutionsRequest* req,
+    api::v1::CountWorkflowExecutionsResponse* resp) {
+  return Handle(ctx, "CountWorkflowExecutions", req->namespace_(), "", [&]() -> absl::Status {
+    auto ns = Resolve(req->namespace_());
+    if (!ns.ok()) return ns.status();
+    auto r = history_->CountWorkflowExecutions(*ns, *req);
     if (!r.ok()) return r.status();
     *resp = std::move(*r);
     return absl::OkStatus();
@@ -482,7 +517,22 @@ grpc::Status WorkflowServiceHandler::RespondWorkflowTaskCompleted(
             "sticky_attributes.schedule_to_start_timeout must not be negative (0: default 5s)");
       }
     }
-    return history_->RespondWorkflowTaskCompleted(*ns, *req);
+    // Bad search attributes fail the workflow task (as a bad command does in history), so
+    // the failure is in the run's history and the task is retried.
+    api::v1::RespondWorkflowTaskCompletedRequest normalized;
+    auto changed = NormalizeCommandSearchAttributes(*ns, *req, &normalized);
+    if (!changed.ok()) {
+      api::v1::RespondWorkflowTaskFailedRequest failed;
+      failed.set_namespace_(req->namespace_());
+      failed.set_task_token(req->task_token());
+      failed.set_cause(api::v1::WORKFLOW_TASK_FAILED_CAUSE_BAD_COMMAND);
+      failed.mutable_failure()->set_message(std::string(changed.status().message()));
+      failed.mutable_failure()->set_type("BadSearchAttributes");
+      failed.set_identity(req->identity());
+      (void)history_->RespondWorkflowTaskFailed(*ns, failed);
+      return changed.status();
+    }
+    return history_->RespondWorkflowTaskCompleted(*ns, *changed ? normalized : *req);
   });
 }
 

@@ -61,6 +61,9 @@ class WorkflowServiceHandler final : public api::v1::WorkflowService::Service {
   grpc::Status ListWorkflowExecutions(grpc::ServerContext*,
                                       const api::v1::ListWorkflowExecutionsRequest*,
                                       api::v1::ListWorkflowExecutionsResponse*) override;
+  grpc::Status CountWorkflowExecutions(grpc::ServerContext*,
+                                       const api::v1::CountWorkflowExecutionsRequest*,
+                                       api::v1::CountWorkflowExecutionsResponse*) override;
   grpc::Status SignalWorkflowExecution(grpc::ServerContext*,
                                        const api::v1::SignalWorkflowExecutionRequest*,
                                        api::v1::SignalWorkflowExecutionResponse*) override;

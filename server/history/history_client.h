@@ -12,6 +12,7 @@
 #ifndef WEFT_SERVER_HISTORY_HISTORY_CLIENT_H_
 #define WEFT_SERVER_HISTORY_HISTORY_CLIENT_H_
 
+#include <map>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -24,6 +25,8 @@ namespace weft::history {
 struct NamespaceRef {
   std::string id;
   std::string name;
+  // The namespace's custom search attributes (for list/count queries); may be empty.
+  std::map<std::string, api::v1::IndexedValueType> search_attributes = {};
 };
 
 class HistoryClient {
@@ -43,8 +46,14 @@ class HistoryClient {
       absl::Time deadline) = 0;
   virtual absl::StatusOr<api::v1::DescribeWorkflowExecutionResponse> DescribeWorkflowExecution(
       const NamespaceRef& ns, const api::v1::WorkflowExecution& execution) = 0;
+  // List and count runs matching the request's query (server/visibility/query.h);
+  // INVALID_ARGUMENT for a bad query or page token.
   virtual absl::StatusOr<api::v1::ListWorkflowExecutionsResponse> ListWorkflowExecutions(
       const NamespaceRef& ns, const api::v1::ListWorkflowExecutionsRequest& request) = 0;
+  virtual absl::StatusOr<api::v1::CountWorkflowExecutionsResponse> CountWorkflowExecutions(
+      const NamespaceRef& ns, const api::v1::CountWorkflowExecutionsRequest& request) {
+    return absl::UnimplementedError("CountWorkflowExecutions is not supported here");
+  }
   virtual absl::Status SignalWorkflowExecution(
       const NamespaceRef& ns, const api::v1::SignalWorkflowExecutionRequest& request) = 0;
   virtual absl::Status RequestCancelWorkflowExecution(

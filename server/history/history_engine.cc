@@ -272,6 +272,7 @@ void HistoryEngine::InitRun(Transition& tr, const NewRun& spec) {
   *ms.mutable_run_timeout() = ToProto(spec.run_timeout);
   *ms.mutable_execution_timeout() = ToProto(spec.execution_timeout);
   *ms.mutable_memo() = spec.memo;
+  *ms.mutable_search_attributes() = spec.search_attributes;
   ms.set_priority(spec.priority != 0 ? spec.priority : matching::kDefaultPriority);
   ms.set_next_event_id(1);
   ms.set_start_request_id(spec.request_id);
@@ -289,6 +290,7 @@ void HistoryEngine::InitRun(Transition& tr, const NewRun& spec) {
   a->set_attempt(1);
   *a->mutable_retry_policy() = spec.retry_policy;
   *a->mutable_memo() = spec.memo;
+  *a->mutable_search_attributes() = spec.search_attributes;
   a->set_priority(ms.priority());
   a->set_original_execution_run_id(ms.run_id());
   ms.set_first_run_id(spec.first_run_id.empty() ? ms.run_id() : spec.first_run_id);
@@ -411,6 +413,7 @@ absl::StatusOr<api::v1::StartWorkflowExecutionResponse> HistoryEngine::StartWork
   spec.execution_timeout = FromProto(req.workflow_execution_timeout());
   spec.retry_policy = req.retry_policy();
   spec.memo = req.memo();
+  spec.search_attributes = req.search_attributes();
   spec.priority = req.priority();
   spec.identity = req.identity();
   spec.request_id = req.request_id();
@@ -622,6 +625,7 @@ absl::StatusOr<api::v1::DescribeWorkflowExecutionResponse> HistoryEngine::Descri
   info->set_history_length(ms.next_event_id() - 1);
   info->set_task_queue(ms.task_queue());
   *info->mutable_memo() = ms.memo();
+  *info->mutable_search_attributes() = ms.search_attributes();
   info->set_continued_from_run_id(ms.continued_from_run_id());
   info->set_continued_as_run_id(ms.continued_as_run_id());
   std::vector<const internal::ActivityInfo*> acts;
@@ -633,6 +637,7 @@ absl::StatusOr<api::v1::DescribeWorkflowExecutionResponse> HistoryEngine::Descri
     p->set_activity_id(ai->activity_id());
     *p->mutable_activity_type() = ai->activity_type();
     p->set_state(ai->cancel_requested() ? "CANCEL_REQUESTED"
+                 : ai->held_by_breaker() ? "BREAKER_OPEN"
                  : ai->in_backoff()     ? "BACKOFF"
                  : ai->started()        ? "STARTED"
                                         : "SCHEDULED");
@@ -641,7 +646,6 @@ absl::StatusOr<api::v1::DescribeWorkflowExecutionResponse> HistoryEngine::Descri
     *p->mutable_scheduled_time() = ai->scheduled_time();
     if (ai->has_started_time()) *p->mutable_last_started_time() = ai->started_time();
     if (ai->has_last_heartbeat_time())
-                 : ai->held_by_breaker() ? "BREAKER_OPEN"
       *p->mutable_last_heartbeat_time() = ai->last_heartbeat_time();
     if (ai->has_last_failure()) *p->mutable_last_failure() = ai->last_failure();
     p->set_last_worker_identity(ai->started_identity());
@@ -656,60 +660,7 @@ absl::StatusOr<api::v1::DescribeWorkflowExecutionResponse> HistoryEngine::Descri
   return resp;
 }
 
-absl::StatusOr<api::v1::ListWorkflowExecutionsResponse> HistoryEngine::ListWorkflowExecutions(
-    const NamespaceRef& ns, const api::v1::ListWorkflowExecutionsRequest& req) {
-  int page = req.page_size() > 0 ? std::min(req.page_size(), 1000) : 100;
-  std::string prefix = keys::VisibilityPrefix(ns.id);
-  std::string start = prefix;
-  if (!req.next_page_token().empty()) {
-    if (req.next_page_token().compare(0, prefix.size(), prefix) != 0) {
-      return absl::InvalidArgumentError("next_page_token is not one this server issued");
-    }
-    start = req.next_page_token() + std::string(1, '\0');
-  }
-  std::string end = storage::PrefixSuccessor(prefix);
-  bool has_from = req.has_start_time_from(), has_to = req.has_start_time_to();
-  absl::Time from = FromProto(req.start_time_from()), to = FromProto(req.start_time_to());
-  api::v1::ListWorkflowExecutionsResponse resp;
-  std::string last_key;
-  absl::Status parse;
-  absl::Status s = store_->Scan(
-      storage::Cf::kVisibility, start, end, [&](std::string_view key, std::string_view value) {
-        internal::VisibilityRecord v;
-        if (!v.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          parse = absl::DataLossError("corrupt visibility record");
-          return false;
-        }
-        last_key = std::string(key);
-        absl::Time st = FromProto(v.start_time());
-        if (has_to && st >= to) return true;
-        if (has_from && st < from) return false;  // newest first: nothing older matches
-        if (req.status() != api::v1::WORKFLOW_EXECUTION_STATUS_UNSPECIFIED &&
-            v.status() != req.status()) {
-          return true;
-        }
-        if (!req.workflow_type().empty() && v.workflow_type() != req.workflow_type()) return true;
-        auto* info = resp.add_executions();
-        info->mutable_execution()->set_workflow_id(v.workflow_id());
-        info->mutable_execution()->set_run_id(v.run_id());
-        info->mutable_type()->set_name(v.workflow_type());
-        *info->mutable_start_time() = v.start_time();
-        *info->mutable_execution_time() = v.start_time();
-        if (v.has_close_time()) *info->mutable_close_time() = v.close_time();
-        info->set_status(v.status());
-        info->set_history_length(v.history_length());
-        info->set_task_queue(v.task_queue());
-        *info->mutable_memo() = v.memo();
-        if (resp.executions_size() >= page) {
-          resp.set_next_page_token(last_key);
-          return false;
-        }
-        return true;
-      });
-  if (!s.ok()) return s;
-  if (!parse.ok()) return parse;
-  return resp;
-}
+// ListWorkflowExecutions and CountWorkflowExecutions: visibility_handlers.cc.
 
 absl::StatusOr<internal::TaskToken> HistoryEngine::DecodeToken(const std::string& token,
                                                                internal::TaskKind kind) {

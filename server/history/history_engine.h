@@ -7,6 +7,7 @@
 //   activity_handlers.cc       activity start / heartbeat / complete / fail / cancel
 //   task_handlers.cc           transfer tasks (dispatch to matching) and timer tasks
 //   sticky_execution.cc        sticky queues: dispatch, schedule-to-start fallback, reset
+//   reset_handler.cc           ResetWorkflowExecution (with state_rebuilder.h)
 //   child_workflow_handlers.cc child workflows, SignalExternal, RequestCancelExternal,
 //                              reporting a closed child to its parent, parent-close policies
 //
@@ -23,8 +24,8 @@
 
 #include "server/common/clock.h"
 #include "server/common/metrics.h"
-#include "server/history/history_client.h"
 #include "server/history/circuit_breaker_registry.h"
+#include "server/history/history_client.h"
 #include "server/history/shard.h"
 #include "server/history/transition.h"
 #include "server/matching/matching_client.h"
@@ -45,9 +46,9 @@ class HistoryEngine : public HistoryClient {
     int64_t suggest_continue_as_new_bytes = 4 << 20;
     int64_t history_limit_events = 51200;
     int64_t history_limit_bytes = 50 << 20;
-  };
     // Server-side circuit breakers (circuit_breaker_registry.h); null: none. Borrowed.
     CircuitBreakerRegistry* circuit_breakers = nullptr;
+  };
 
   HistoryEngine(storage::Store* store, matching::MatchingClient* matching, const Clock* clock,
                 Metrics* metrics, Options options);
@@ -70,6 +71,8 @@ class HistoryEngine : public HistoryClient {
       const NamespaceRef& ns, const api::v1::WorkflowExecution& execution) override;
   absl::StatusOr<api::v1::ListWorkflowExecutionsResponse> ListWorkflowExecutions(
       const NamespaceRef& ns, const api::v1::ListWorkflowExecutionsRequest& request) override;
+  absl::StatusOr<api::v1::CountWorkflowExecutionsResponse> CountWorkflowExecutions(
+      const NamespaceRef& ns, const api::v1::CountWorkflowExecutionsRequest& request) override;
   absl::Status SignalWorkflowExecution(
       const NamespaceRef& ns, const api::v1::SignalWorkflowExecutionRequest& request) override;
   absl::Status RequestCancelWorkflowExecution(
@@ -82,6 +85,11 @@ class HistoryEngine : public HistoryClient {
   // (history has no registry of its own). Until one is set, such targets are retried.
   using NamespaceResolver = std::function<absl::StatusOr<NamespaceRef>(const std::string& name)>;
   void SetNamespaceResolver(NamespaceResolver resolver);
+
+  // The retention period of a namespace (by name). Closed runs are deleted that long after
+  // they closed; without a lookup (or with a period <= 0) they are kept.
+  using RetentionLookup = std::function<absl::Duration(const std::string& namespace_name)>;
+  void SetRetentionLookup(RetentionLookup lookup);
 
   absl::StatusOr<api::v1::PollWorkflowTaskQueueResponse> RecordWorkflowTaskStarted(
       const NamespaceRef& ns, const internal::BacklogTask& task,
@@ -162,6 +170,7 @@ class HistoryEngine : public HistoryClient {
     absl::Duration execution_timeout = absl::ZeroDuration();
     api::v1::RetryPolicy retry_policy;
     api::v1::Memo memo;
+    api::v1::SearchAttributes search_attributes;  // normalized by the frontend
     int32_t priority = 0;  // 1 (highest) .. 5; 0: the default (3)
     std::string identity;
     std::string request_id;
@@ -181,6 +190,9 @@ class HistoryEngine : public HistoryClient {
   // Schedules a workflow task unless one is pending, in flight or backing off.
   void ScheduleWorkflowTaskIfNeeded(Transition& tr);
   void CloseRun(Transition& tr, api::v1::WorkflowExecutionStatus status);
+  // Retention (retention.cc): the DELETE_HISTORY timer of a closing run, and its handler.
+  void ScheduleRetention(Transition& tr);
+  absl::Status DeleteClosedRun(Shard& shard, const internal::TimerTask& task);
   // Terminates a running run whose history passed the hard limits.
   void EnforceHistoryLimits(Transition& tr);
   absl::Status TerminateLocked(Locked& locked, const std::string& reason,
@@ -192,21 +204,6 @@ class HistoryEngine : public HistoryClient {
                            const api::v1::Failure& failure, api::v1::TimeoutType timeout_type,
                            const std::string& identity);
   void DispatchActivity(Transition& tr, internal::ActivityInfo& ai);
-  void AddActivityTimeout(Transition& tr, const internal::ActivityInfo& ai,
-                          api::v1::TimeoutType type, absl::Time fire);
-  // Appends the ActivityTaskStarted event that precedes an activity's outcome; its id.
-  int64_t AppendActivityStarted(Transition& tr, const internal::ActivityInfo& ai);
-  absl::Status ApplyCommands(Transition& tr,
-                             const api::v1::RespondWorkflowTaskCompletedRequest& req,
-                             int64_t completed_event_id, bool* closed);
-  absl::Status ValidateCommands(const internal::MutableState& ms,
-                                const google::protobuf::RepeatedPtrField<api::v1::Command>& cmds);
-  void FailWorkflowTask(Transition& tr, api::v1::WorkflowTaskFailedCause cause,
-                        const api::v1::Failure& failure, const std::string& identity);
-
-  // ---- sticky execution (sticky_execution.cc) ----
-  // Records (or, without sticky_attributes, clears) the worker queue that caches the run.
-  void ApplyStickyAttributes(internal::MutableState& ms,
   // Circuit breakers (breaker_hooks.cc). Holds the attempt (held_by_breaker, in_backoff and
   // a retry timer at the breaker's next probe time) when its breaker refuses it; true if so.
   bool HoldIfBreakerRefuses(Transition& tr, internal::ActivityInfo& ai);
@@ -223,6 +220,21 @@ class HistoryEngine : public HistoryClient {
                                           const internal::TimerTask& t);
 
  private:
+  void AddActivityTimeout(Transition& tr, const internal::ActivityInfo& ai,
+                          api::v1::TimeoutType type, absl::Time fire);
+  // Appends the ActivityTaskStarted event that precedes an activity's outcome; its id.
+  int64_t AppendActivityStarted(Transition& tr, const internal::ActivityInfo& ai);
+  absl::Status ApplyCommands(Transition& tr,
+                             const api::v1::RespondWorkflowTaskCompletedRequest& req,
+                             int64_t completed_event_id, bool* closed);
+  absl::Status ValidateCommands(const internal::MutableState& ms,
+                                const google::protobuf::RepeatedPtrField<api::v1::Command>& cmds);
+  void FailWorkflowTask(Transition& tr, api::v1::WorkflowTaskFailedCause cause,
+                        const api::v1::Failure& failure, const std::string& identity);
+
+  // ---- sticky execution (sticky_execution.cc) ----
+  // Records (or, without sticky_attributes, clears) the worker queue that caches the run.
+  void ApplyStickyAttributes(internal::MutableState& ms,
                              const api::v1::RespondWorkflowTaskCompletedRequest& req);
   // Hands the scheduled workflow task to matching: to the sticky queue (with a
   // STICKY_SCHEDULE_TO_START timer) when set, else to the normal queue.
@@ -269,6 +281,8 @@ class HistoryEngine : public HistoryClient {
   std::unique_ptr<storage::GroupCommitter> committer_;  // shared by all shards
   std::vector<std::unique_ptr<Shard>> shards_;
   std::atomic<bool> stopping_{false};
+  std::mutex retention_mu_;
+  RetentionLookup retention_lookup_;  // guarded by retention_mu_
   std::mutex resolver_mu_;
   NamespaceResolver resolver_;  // guarded by resolver_mu_
 };

@@ -1,5 +1,6 @@
 #include "server/history/keys.h"
 
+#include "server/visibility/visibility_store.h"
 #include "storage/key_codec.h"
 
 namespace weft::history::keys {
@@ -38,10 +39,10 @@ std::string TimerTask(int shard, absl::Time fire, uint64_t task_id) {
 }
 
 std::string Visibility(const std::string& ns, absl::Time start, const std::string& run) {
-  return KeyBuilder().Str(ns).I64(-absl::ToUnixNanos(start)).Str(run).Done();
+  return visibility::RecordKey(ns, absl::ToUnixNanos(start), run);
 }
 
-std::string VisibilityPrefix(const std::string& ns) { return KeyBuilder().Str(ns).Done(); }
+std::string VisibilityPrefix(const std::string& ns) { return visibility::RecordPrefix(ns); }
 
 int ShardFor(const std::string& ns, const std::string& wf, int num_shards) {
   uint64_t h = 1469598103934665603ULL;

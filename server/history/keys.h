@@ -23,7 +23,7 @@ std::string HistoryBatch(int shard, const std::string& ns, const std::string& wf
 std::string ShardPrefix(int shard);
 std::string TransferTask(int shard, uint64_t task_id);
 std::string TimerTask(int shard, absl::Time fire, uint64_t task_id);
-// Newest first within a namespace: the start time is stored negated.
+// A run's visibility record (its index rows: server/visibility/visibility_store.h).
 std::string Visibility(const std::string& ns, absl::Time start, const std::string& run);
 std::string VisibilityPrefix(const std::string& ns);
 

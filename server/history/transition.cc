@@ -2,6 +2,8 @@
 
 #include "server/common/proto_time.h"
 #include "server/history/keys.h"
+#include "server/history/visibility_handlers.h"
+#include "server/visibility/visibility_store.h"
 
 namespace weft::history {
 
@@ -131,19 +133,8 @@ void Transition::AppendTo(storage::Batch& batch) {
     batch.Put(storage::Cf::kCurrent, keys::Current(shard, ns, wf), current_->SerializeAsString());
   }
   if (update_visibility_) {
-    internal::VisibilityRecord v;
-    v.set_namespace_id(ns);
-    v.set_workflow_id(wf);
-    v.set_run_id(run);
-    v.set_workflow_type(ms_.workflow_type().name());
-    *v.mutable_start_time() = ms_.start_time();
-    if (ms_.has_close_time()) *v.mutable_close_time() = ms_.close_time();
-    v.set_status(ms_.status());
-    v.set_task_queue(ms_.task_queue());
-    v.set_history_length(ms_.next_event_id() - 1);
-    *v.mutable_memo() = ms_.memo();
-    batch.Put(storage::Cf::kVisibility, keys::Visibility(ns, FromProto(ms_.start_time()), run),
-              v.SerializeAsString());
+    // The record and its index rows change in this same batch.
+    visibility::VisibilityStore(shard_.store()).AppendWrites(VisibilityRecordOf(ms_), &batch);
   }
   for (const auto& t : transfer_) {
     batch.Put(storage::Cf::kTransferTasks, keys::TransferTask(shard, t.task_id()),

@@ -7,6 +7,8 @@
 #include "server/common/backoff.h"
 #include "server/common/proto_time.h"
 #include "server/history/history_engine.h"
+#include "server/history/visibility_handlers.h"
+#include "server/visibility/schema.h"
 
 namespace weft::history {
 
@@ -248,6 +250,20 @@ absl::Status HistoryEngine::ValidateCommands(
       case api::v1::COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION:
         if (std::string why = ValidateExternalCommand(ms, cmds, i); !why.empty()) return bad(why);
         break;
+      case api::v1::COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: {
+        // Names and types were checked by the frontend; the totals depend on the run.
+        if (!c.has_upsert_workflow_search_attributes_command_attributes()) {
+          return bad("attributes missing");
+        }
+        api::v1::SearchAttributes merged = ms.search_attributes();
+        if (auto s = visibility::MergeSearchAttributes(
+                c.upsert_workflow_search_attributes_command_attributes().search_attributes(),
+                &merged);
+            !s.ok()) {
+          return bad(std::string(s.message()));
+        }
+        break;
+      }
       default:
         return bad("unknown command type");
     }
@@ -257,6 +273,7 @@ absl::Status HistoryEngine::ValidateCommands(
 
 void HistoryEngine::DispatchActivity(Transition& tr, internal::ActivityInfo& ai) {
   *ai.mutable_scheduled_time() = ToProto(tr.now());
+  if (HoldIfBreakerRefuses(tr, ai)) return;  // not dispatched, not counted: breaker_hooks.cc
   internal::TransferTask t;
   t.set_type(internal::TRANSFER_TASK_TYPE_ACTIVITY_TASK);
   t.set_task_queue(ai.task_queue());
@@ -279,7 +296,6 @@ absl::Status HistoryEngine::ApplyCommands(Transition& tr,
                                           const api::v1::RespondWorkflowTaskCompletedRequest& req,
                                           int64_t completed_id, bool* closed) {
   internal::MutableState& ms = tr.ms();
-  if (HoldIfBreakerRefuses(tr, ai)) return;  // not dispatched, not counted: breaker_hooks.cc
   // Outcomes decided on the spot (cancel of an activity that had not started) are appended
   // after all command events, which must stay contiguous.
   std::vector<internal::ActivityInfo> canceled_now;
@@ -423,6 +439,8 @@ absl::Status HistoryEngine::ApplyCommands(Transition& tr,
         if (spec.run_timeout <= absl::ZeroDuration())
           spec.run_timeout = FromProto(ms.run_timeout());
         spec.memo = ms.memo();
+        spec.search_attributes =
+            a.has_search_attributes() ? a.search_attributes() : ms.search_attributes();
         spec.priority = ms.priority();  // a continued run keeps its place in the queues
         spec.identity = req.identity();
         spec.continued_from_run_id = ms.run_id();
@@ -444,6 +462,7 @@ absl::Status HistoryEngine::ApplyCommands(Transition& tr,
         *ea->mutable_input() = spec.input;
         *ea->mutable_workflow_run_timeout() = ToProto(spec.run_timeout);
         *ea->mutable_workflow_task_timeout() = ToProto(spec.task_timeout);
+        *ea->mutable_search_attributes() = spec.search_attributes;
         ea->set_workflow_task_completed_event_id(completed_id);
         ms.set_continued_as_run_id(next.ms().run_id());
         CloseRun(tr, api::v1::WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW);
@@ -454,6 +473,10 @@ absl::Status HistoryEngine::ApplyCommands(Transition& tr,
       case api::v1::COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION:
       case api::v1::COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION:
         ApplyExternalCommand(tr, c, completed_id);
+        break;
+      case api::v1::COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+        ApplyUpsertSearchAttributes(tr, c.upsert_workflow_search_attributes_command_attributes(),
+                                    completed_id);
         break;
       default:
         return absl::InvalidArgumentError("unknown command type");  // ValidateCommands caught it

@@ -491,6 +491,16 @@ class Parser {
   size_t pos_ = 0;
 };
 
+// The name as the lexer reads it back: bare when it is a plain identifier and no keyword.
+std::string NameText(const std::string& name) {
+  bool plain =
+      !name.empty() && (std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_');
+  for (char c : name) plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+  std::string upper = absl::AsciiStrToUpper(name);
+  for (const auto& k : kKeywords) plain = plain && upper != k.text;
+  return plain ? name : absl::StrCat("`", name, "`");
+}
+
 std::string LiteralText(const Literal& l) {
   switch (l.kind) {
     case Literal::Kind::kString: {
@@ -586,21 +596,22 @@ std::string ToString(const Expr& e) {
     case Expr::Kind::kNot:
       return absl::StrCat("NOT ", ToString(*e.lhs));
     case Expr::Kind::kCompare:
-      return absl::StrCat(e.name, " ", CmpOpText(e.op), " ", LiteralText(e.literals[0]));
+      return absl::StrCat(NameText(e.name), " ", CmpOpText(e.op), " ", LiteralText(e.literals[0]));
     case Expr::Kind::kIn: {
       std::vector<std::string> vs;
       for (const auto& l : e.literals) vs.push_back(LiteralText(l));
-      return absl::StrCat(e.name, e.negated ? " NOT IN (" : " IN (", absl::StrJoin(vs, ", "), ")");
+      return absl::StrCat(NameText(e.name), e.negated ? " NOT IN (" : " IN (",
+                          absl::StrJoin(vs, ", "), ")");
     }
     case Expr::Kind::kBetween:
-      return absl::StrCat(e.name, e.negated ? " NOT BETWEEN " : " BETWEEN ",
+      return absl::StrCat(NameText(e.name), e.negated ? " NOT BETWEEN " : " BETWEEN ",
                           LiteralText(e.literals[0]), " AND ", LiteralText(e.literals[1]));
     case Expr::Kind::kStartsWith:
-      return absl::StrCat(e.name, " STARTS_WITH ", LiteralText(e.literals[0]));
+      return absl::StrCat(NameText(e.name), " STARTS_WITH ", LiteralText(e.literals[0]));
     case Expr::Kind::kIsNull:
-      return absl::StrCat(e.name, " IS NULL");
+      return absl::StrCat(NameText(e.name), " IS NULL");
     case Expr::Kind::kIsNotNull:
-      return absl::StrCat(e.name, " IS NOT NULL");
+      return absl::StrCat(NameText(e.name), " IS NOT NULL");
   }
   return "";
 }

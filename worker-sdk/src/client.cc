@@ -163,6 +163,7 @@ api::v1::StartWorkflowExecutionRequest Client::BuildStartRequest(
   req.set_workflow_id_reuse_policy(options.id_reuse_policy);
   if (options.retry_policy) *req.mutable_retry_policy() = options.retry_policy->ToProto();
   req.set_priority(options.priority);
+  *req.mutable_search_attributes() = options.search_attributes.proto();
   for (const auto& [key, value] : options.memo) {
     (*req.mutable_memo()->mutable_fields())[key] = ToPayload(value);
   }

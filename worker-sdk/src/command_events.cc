@@ -173,6 +173,22 @@ bool CommandMatchesEvent(const Command& c, const HistoryEvent& e) {
       return ca.execution().workflow_id() == ea.workflow_execution().workflow_id() &&
              ca.signal_name() == ea.signal_name();
     }
+    case CommandType::COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: {
+      // Same names in the same order of commands: values may differ only if the code reads
+      // nondeterministic input, which replay cannot see anyway.
+      if (e.event_type() != EventType::EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES) return false;
+      const auto& cf = c.upsert_workflow_search_attributes_command_attributes()
+                           .search_attributes()
+                           .indexed_fields();
+      const auto& ef = e.upsert_workflow_search_attributes_event_attributes()
+                           .search_attributes()
+                           .indexed_fields();
+      if (cf.size() != ef.size()) return false;
+      for (const auto& [name, value] : cf) {
+        if (!ef.contains(name)) return false;
+      }
+      return true;
+    }
     case CommandType::COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION:
       return e.event_type() ==
                  EventType::EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED &&
@@ -227,6 +243,10 @@ bool IsCommandEvent(const HistoryEvent& e, int64_t* completed_id) {
       return true;
     case EventType::EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
       *completed_id = e.signal_external_workflow_execution_initiated_event_attributes()
+                          .workflow_task_completed_event_id();
+      return true;
+    case EventType::EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+      *completed_id = e.upsert_workflow_search_attributes_event_attributes()
                           .workflow_task_completed_event_id();
       return true;
     case EventType::EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:

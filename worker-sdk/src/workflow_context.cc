@@ -79,6 +79,14 @@ api::v1::Payload WorkflowContext::MutableSideEffectPayload(
   return runtime_->MutableSideEffect(id, fn);
 }
 
+void WorkflowContext::UpsertSearchAttributes(const SearchAttributes& attributes) {
+  api::v1::Command command;
+  command.set_command_type(api::v1::COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES);
+  *command.mutable_upsert_workflow_search_attributes_command_attributes()
+       ->mutable_search_attributes() = attributes.proto();
+  runtime_->IssueCommand(std::move(command));
+}
+
 int WorkflowContext::GetVersion(std::string_view change_id, int min_supported, int max_supported) {
   return runtime_->GetVersion(change_id, min_supported, max_supported);
 }

@@ -31,6 +31,7 @@
 #include "weft/api/v1/workflow_service.grpc.pb.h"
 #include "weft/payload.h"
 #include "weft/retry_policy.h"
+#include "weft/search_attributes.h"
 
 namespace weft {
 
@@ -61,6 +62,8 @@ struct StartWorkflowOptions {
   // 1 (highest) .. 5; 0: the server's default (3). The run's workflow tasks and, unless
   // they set their own, its activities are dispatched in this order on their task queues.
   int priority = 0;
+  // Indexed values for ListWorkflows queries (weft/search_attributes.h).
+  SearchAttributes search_attributes;
 };
 
 struct WorkflowRun {
@@ -220,6 +223,15 @@ class Client {
                                     api::v1::SCHEDULE_OVERLAP_POLICY_UNSPECIFIED);
   // Deletes the schedule; workflows it started are not touched.
   absl::Status DeleteSchedule(std::string_view schedule_id);
+
+  // Runs matching a list query (e.g. "WorkflowType = 'Greeting' AND ExecutionStatus =
+  // 'Running' ORDER BY StartTime DESC"; empty: every run, newest first), one page at a time:
+  // pass the response's next_page_token back for the next page (empty when there is none).
+  // INVALID_ARGUMENT explains a bad query.
+  absl::StatusOr<api::v1::ListWorkflowExecutionsResponse> ListWorkflows(
+      std::string_view query = "", std::string_view next_page_token = "", int page_size = 0);
+  // How many runs match the query (no ORDER BY).
+  absl::StatusOr<int64_t> CountWorkflows(std::string_view query = "");
 
   // ---- for Workers ----
   api::v1::WorkflowService::StubInterface& stub() { return *stub_; }

@@ -44,6 +44,7 @@
 #include "weft/future.h"
 #include "weft/payload.h"
 #include "weft/retry_policy.h"
+#include "weft/search_attributes.h"
 #include "weft/signal_channel.h"
 
 namespace weft {
@@ -291,6 +292,11 @@ class WorkflowContext {
   }
   api::v1::Payload MutableSideEffectPayload(std::string_view id,
                                             const std::function<api::v1::Payload()>& fn);
+
+  // Sets (or, with Unset, removes) search attributes of this run, so list queries see them
+  // once the workflow task completes (an UpsertWorkflowSearchAttributes event). The names
+  // must be registered in the namespace; a bad name or type fails the workflow task.
+  void UpsertSearchAttributes(const SearchAttributes& attributes);
 
   // The version of the code path for `change_id` in this run, within [min_supported,
   // max_supported]. The first call in a run that is not replaying records a "Version" marker
