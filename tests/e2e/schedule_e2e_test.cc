@@ -143,7 +143,12 @@ TEST_F(ScheduleE2eTest, OneSecondScheduleCarriesOnAcrossASigkill) {
   // across the kill: nothing skipped, nothing started twice.
   Cli({"schedule", "pause", "--schedule-id", "tick"});
   const int64_t total = Count(Describe("tick")["info"], "action_count");
-  std::map<std::string, int> runs = RunsByWorkflowId("tick-");
+  // Visibility may trail the starts a little: read until every action is listed (30 s).
+  std::map<std::string, int> runs;
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(30); absl::Now() < deadline;) {
+    runs = RunsByWorkflowId("tick-");
+    if (static_cast<int64_t>(runs.size()) >= total) break;
+  }
   ASSERT_FALSE(runs.empty());
   EXPECT_EQ(static_cast<int64_t>(runs.size()), total);
   absl::Time prev = absl::InfinitePast();
@@ -167,8 +172,8 @@ TEST_F(ScheduleE2eTest, OneSecondScheduleCarriesOnAcrossASigkill) {
 
 TEST_F(ScheduleE2eTest, CliManagesASchedule) {
   RunResult r = Cli({"schedule", "create", "--schedule-id", "nightly", "--cron", "0 2 * * *",
-                     "--workflow-type", "Greeting", "--task-queue", "samples", "--input", "\"Bo\"", "--paused",
-                     "--notes", "not yet"});
+                     "--workflow-type", "Greeting", "--task-queue", "samples", "--input", "\"Bo\"",
+                     "--paused", "--notes", "not yet"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = Cli({"schedule", "create", "--schedule-id", "nightly", "--cron", "0 2 * * *",
            "--workflow-type", "Greeting", "--task-queue", "samples"});
