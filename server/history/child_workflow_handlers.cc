@@ -413,6 +413,7 @@ absl::Status HistoryEngine::StartChildTask(const internal::TransferTask& t) {
     *req.mutable_retry_policy() = init.retry_policy();
     *req.mutable_memo() = init.memo();
     *req.mutable_search_attributes() = init.search_attributes();
+    req.set_priority(t.priority());  // the parent's: a child inherits its priority
     started = StartWorkflow(*ns, req, nullptr, &parent);
     if (absl::IsAlreadyExists(started.status())) {
       failed_cause = api::v1::START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS;

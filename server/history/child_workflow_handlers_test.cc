@@ -533,5 +533,24 @@ TEST_F(ChildWorkflowTest, RepeatedStartChildTaskIsANoOp) {
   EXPECT_EQ(d->workflow_execution_info().execution().run_id(), child_run);
 }
 
+TEST_F(ChildWorkflowTest, ChildInheritsItsParentsPriority) {
+  StartWorkflowExecutionRequest req;
+  req.set_workflow_id("urgent-parent");
+  req.mutable_workflow_type()->set_name("Wf");
+  req.mutable_task_queue()->set_name("q");
+  req.set_priority(1);
+  ASSERT_TRUE(engine_->StartWorkflowExecution(ns_, req, nullptr).ok());
+  auto wt = StartWorkflowTask("urgent-parent");
+  ASSERT_TRUE(Respond(wt, {StartChild("urgent-kid")}).ok());
+  auto started = WaitForEvent("urgent-parent", EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED);
+  ASSERT_TRUE(started.has_value());
+  auto child_events = Events("urgent-kid");
+  ASSERT_FALSE(child_events.empty());
+  EXPECT_EQ(child_events[0].workflow_execution_started_event_attributes().priority(), 1);
+  auto t = matching_->Next("urgent-kid");  // its workflow task, at the inherited priority
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->priority(), 1);
+}
+
 }  // namespace
 }  // namespace weft::history
