@@ -319,6 +319,62 @@ int RunTerminate(const ReasonArgs& args, CommandEnv& env) {
   return kExitOk;
 }
 
+// ---- reset ----
+
+struct ResetArgs {
+  ExecutionArgs execution;
+  int64_t event_id = 0;
+  std::string type;  // first | last: the first or last completed workflow task
+  std::string reason;
+  bool skip_signal_reapply = false;
+};
+
+int RunReset(const ResetArgs& args, CommandEnv& env) {
+  if ((args.event_id > 0) == !args.type.empty()) {
+    return env.Fail(absl::InvalidArgumentError(
+        "give exactly one of --event-id N (a WorkflowTaskCompleted, WorkflowTaskFailed or "
+        "WorkflowTaskTimedOut event; see `weft workflow history`) and --type first|last"));
+  }
+  api::v1::ResetWorkflowExecutionRequest request;
+  request.set_namespace_(env.options().ns);
+  *request.mutable_workflow_execution() = args.execution.ToProto();
+  int64_t event_id = args.event_id;
+  if (!args.type.empty()) {
+    if (args.type != "first" && args.type != "last") {
+      return env.Fail(absl::InvalidArgumentError(
+          absl::StrCat("--type must be first or last, not \"", args.type, "\"")));
+    }
+    // The first or last completed workflow task of the run.
+    api::v1::GetWorkflowExecutionHistoryRequest hreq;
+    hreq.set_namespace_(env.options().ns);
+    *hreq.mutable_execution() = args.execution.ToProto();
+    do {
+      auto page = env.client().Call(&Stub::GetWorkflowExecutionHistory, hreq);
+      if (!page.ok()) return env.Fail(page.status());
+      for (const auto& e : page->history().events()) {
+        if (e.event_type() != api::v1::EVENT_TYPE_WORKFLOW_TASK_COMPLETED) continue;
+        if (args.type == "last" || event_id == 0) event_id = e.event_id();
+      }
+      hreq.set_next_page_token(page->next_page_token());
+    } while (!hreq.next_page_token().empty());
+    if (event_id == 0) {
+      return env.Fail(absl::FailedPreconditionError(
+          "the run has no completed workflow task to reset to yet"));
+    }
+  }
+  request.set_workflow_task_finish_event_id(event_id);
+  request.set_reason(args.reason);
+  request.set_identity(env.identity());
+  request.set_request_id(NewUuidV4());
+  request.set_skip_signal_reapply(args.skip_signal_reapply);
+  auto response = env.client().Call(&Stub::ResetWorkflowExecution, request);
+  if (!response.ok()) return env.Fail(response.status());
+  if (env.json()) return env.PrintJson(*response);
+  env.out() << "workflow \"" << args.execution.workflow_id << "\" reset to event " << event_id
+            << "; new run " << response->run_id() << "\n";
+  return kExitOk;
+}
+
 constexpr char kResultFooter[] =
     "Prints the result as JSON on stdout (no payload: null; several payloads: a JSON array).\n"
     "Exit codes:\n"
@@ -431,6 +487,23 @@ void AddWorkflowCommands(CLI::App& root, std::vector<Command>& commands) {
     AddExecutionOptions(cmd, args->execution);
     cmd->add_option("--reason", args->reason, "Why, recorded in the history")->required();
     commands.push_back({cmd, [args](CommandEnv& env) { return RunTerminate(*args, env); }});
+  }
+  {
+    auto args = std::make_shared<ResetArgs>();
+    CLI::App* cmd = wf->add_subcommand(
+        "reset",
+        "Start a new run from the history up to a workflow task (the current run is "
+        "terminated); signals received after that point are sent again");
+    AddExecutionOptions(cmd, args->execution);
+    cmd->add_option("--event-id", args->event_id,
+                    "A WorkflowTaskCompleted/Failed/TimedOut event id to reset to");
+    cmd->add_option("--type", args->type,
+                    "Instead of --event-id: first or last completed workflow task");
+    cmd->add_option("--reason", args->reason, "Why, recorded in both runs' histories")
+        ->required();
+    cmd->add_flag("--skip-signal-reapply", args->skip_signal_reapply,
+                  "Do not send the signals received after the reset point again");
+    commands.push_back({cmd, [args](CommandEnv& env) { return RunReset(*args, env); }});
   }
   AddWorkflowCountCommand(*wf, commands);
 }

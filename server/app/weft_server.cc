@@ -82,6 +82,8 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(
   if (!cert.ok()) return cert.status();
   auto key = ReadPem(config.tls_key, "--tls-key");
   if (!key.ok()) return key.status();
+  // gRPC would only say it cannot listen; say what is wrong with the files.
+  if (auto s = HttpServer::CheckTls({config.tls_cert, config.tls_key}); !s.ok()) return s;
   grpc::SslServerCredentialsOptions opts(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
   opts.pem_key_cert_pairs.push_back({*key, *cert});
   if (!config.tls_client_ca.empty()) {
@@ -164,6 +166,14 @@ absl::StatusOr<std::unique_ptr<WeftServer>> WeftServer::Start(const ServerConfig
   hopts.circuit_breakers = s->breakers_.get();
   s->history_ = std::make_unique<history::HistoryEngine>(s->store_.get(), s->matching_.get(),
                                                          s->clock_.get(), s->metrics_.get(), hopts);
+  // Closed runs are deleted after their namespace's retention period (default 72h).
+  s->history_->SetRetentionLookup(
+      [registry = s->namespaces_.get()](const std::string& name) -> absl::Duration {
+        auto ns = registry->Get(name);
+        if (!ns.ok()) return absl::ZeroDuration();  // unknown namespace: keep the run
+        absl::Duration d = absl::Seconds(ns->retention().seconds());
+        return d > absl::ZeroDuration() ? d : absl::Hours(72);
+      });
   if (auto st = s->history_->Start(); !st.ok()) return st;
   // Children and external workflows in another namespace are found by name.
   s->history_->SetNamespaceResolver(
@@ -193,8 +203,8 @@ absl::StatusOr<std::unique_ptr<WeftServer>> WeftServer::Start(const ServerConfig
   s->admin_handler_ = std::make_unique<frontend::AdminServiceHandler>(
       s->access_.get(), s->api_keys_.get(), s->roles_.get(), s->audit_log_.get(),
       s->metrics_.get());
-  s->admin_handler_->SetNamespaces(s->namespaces_.get());
   s->admin_handler_->SetCircuitBreakers(s->breakers_.get());
+  s->admin_handler_->SetNamespaces(s->namespaces_.get());
   auto credentials = ServerCredentials(config);
   if (!credentials.ok()) return credentials.status();
 
@@ -214,9 +224,12 @@ absl::StatusOr<std::unique_ptr<WeftServer>> WeftServer::Start(const ServerConfig
         absl::StrCat("cannot listen for gRPC on ", config.grpc_address, " (is the port in use?)"));
   }
   s->grpc_host_ = config.grpc_address.substr(0, config.grpc_address.rfind(':'));
+  // With --tls-cert/--tls-key the HTTP port serves HTTPS too, with the same files.
+  HttpServer::Tls http_tls{config.tls_cert, config.tls_key};
   auto http = HttpServer::Start(
       config.http_address,
-      {s->metrics_->registry(), std::make_shared<RuntimeMetrics>(s->store_.get())});
+      {s->metrics_->registry(), std::make_shared<RuntimeMetrics>(s->store_.get())},
+      config.tls_cert.empty() ? nullptr : &http_tls);
   if (!http.ok()) return http.status();
   s->http_ = std::move(*http);
   s->http_->SetReady(true);

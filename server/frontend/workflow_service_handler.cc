@@ -43,6 +43,8 @@ WorkflowServiceHandler::WorkflowServiceHandler(NamespaceRegistry* namespaces,
       metrics_(metrics),
       access_(access) {}
 
+// Handle() is defined in the header: the handler is split over several files.
+
 absl::StatusOr<NamespaceRef> WorkflowServiceHandler::ResolveForRun(const std::string& ns,
                                                                    const std::string& workflow_id,
                                                                    const char* field) {
@@ -161,8 +163,13 @@ grpc::Status WorkflowServiceHandler::DescribeNamespace(grpc::ServerContext* ctx,
 grpc::Status WorkflowServiceHandler::ListNamespaces(grpc::ServerContext* ctx,
                                                     const api::v1::ListNamespacesRequest*,
                                                     api::v1::ListNamespacesResponse* resp) {
-  return Handle(ctx, "ListNamespaces", "", "", [&]() -> absl::Status {
-    for (const auto& r : namespaces_->List()) FillNamespaceInfo(r, resp->add_namespaces());
+  // Admins see every namespace; anyone else only those they hold a role in.
+  return Handle(ctx, "ListNamespaces", "", "", [&](const auth::Principal& who) -> absl::Status {
+    for (const auto& r : namespaces_->List()) {
+      bool visible = who.IsAdmin();
+      for (const auth::RoleGrant& g : who.roles) visible = visible || g.ns == r.name();
+      if (visible) FillNamespaceInfo(r, resp->add_namespaces());
+    }
     return absl::OkStatus();
   });
 }
@@ -320,6 +327,31 @@ grpc::Status WorkflowServiceHandler::TerminateWorkflowExecution(
                                     "workflow_execution.workflow_id");
                   if (!ns.ok()) return ns.status();
                   return history_->TerminateWorkflowExecution(*ns, *req);
+                });
+}
+
+grpc::Status WorkflowServiceHandler::ResetWorkflowExecution(
+    grpc::ServerContext* ctx, const api::v1::ResetWorkflowExecutionRequest* req,
+    api::v1::ResetWorkflowExecutionResponse* resp) {
+  return Handle(ctx, "ResetWorkflowExecution", req->namespace_(),
+                req->workflow_execution().workflow_id(), [&]() -> absl::Status {
+                  auto ns =
+                      ResolveForRun(req->namespace_(), req->workflow_execution().workflow_id(),
+                                    "workflow_execution.workflow_id");
+                  if (!ns.ok()) return ns.status();
+                  if (req->workflow_task_finish_event_id() <= 0) {
+                    return absl::InvalidArgumentError(
+                        "workflow_task_finish_event_id is required: the id of a "
+                        "WorkflowTaskCompleted, WorkflowTaskFailed or WorkflowTaskTimedOut "
+                        "event to reset to");
+                  }
+                  if (req->reason().size() > 1000) {
+                    return absl::InvalidArgumentError("reason is limited to 1000 bytes");
+                  }
+                  auto r = history_->ResetWorkflowExecution(*ns, *req);
+                  if (!r.ok()) return r.status();
+                  *resp = *std::move(r);
+                  return absl::OkStatus();
                 });
 }
 

@@ -13,6 +13,7 @@
 #define WEFT_SERVER_FRONTEND_WORKFLOW_SERVICE_HANDLER_H_
 
 #include <atomic>
+#include <type_traits>
 #include <chrono>
 #include <string_view>
 
@@ -76,6 +77,9 @@ class WorkflowServiceHandler final : public api::v1::WorkflowService::Service {
   grpc::Status TerminateWorkflowExecution(grpc::ServerContext*,
                                           const api::v1::TerminateWorkflowExecutionRequest*,
                                           api::v1::TerminateWorkflowExecutionResponse*) override;
+  grpc::Status ResetWorkflowExecution(grpc::ServerContext*,
+                                      const api::v1::ResetWorkflowExecutionRequest*,
+                                      api::v1::ResetWorkflowExecutionResponse*) override;
   grpc::Status QueryWorkflow(grpc::ServerContext*, const api::v1::QueryWorkflowRequest*,
                              api::v1::QueryWorkflowResponse*) override;
   // Task queues (workflow_service_handler_task_queues.cc).
@@ -166,8 +170,14 @@ inline grpc::Status WorkflowServiceHandler::Handle(grpc::ServerContext* ctx, con
                                             Fn&& fn) {
   auto start = std::chrono::steady_clock::now();
   // Authenticate, authorize, rate-limit and audit: the same chain for every RPC.
-  absl::Status s =
-      access_->Run(ctx, method, ns, target, [&](const auth::Principal&) { return fn(); });
+  // fn() or, for calls whose answer depends on who asks, fn(principal).
+  absl::Status s = access_->Run(ctx, method, ns, target, [&](const auth::Principal& who) {
+    if constexpr (std::is_invocable_v<Fn, const auth::Principal&>) {
+      return fn(who);
+    } else {
+      return fn();
+    }
+  });
   if (metrics_) {
     std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
     // Task polls and history reads may wait up to a minute by design: timed apart.

@@ -60,6 +60,11 @@ class HistoryClient {
       const NamespaceRef& ns, const api::v1::RequestCancelWorkflowExecutionRequest& request) = 0;
   virtual absl::Status TerminateWorkflowExecution(
       const NamespaceRef& ns, const api::v1::TerminateWorkflowExecutionRequest& request) = 0;
+  // A new run from the old one's history up to a finished workflow task (see
+  // ResetWorkflowExecutionRequest). INVALID_ARGUMENT for a bad reset point,
+  // FAILED_PRECONDITION when another run is running or children are pending at that point.
+  virtual absl::StatusOr<api::v1::ResetWorkflowExecutionResponse> ResetWorkflowExecution(
+      const NamespaceRef& ns, const api::v1::ResetWorkflowExecutionRequest& request) = 0;
 
   // Called by the frontend for a task matching handed to a poller. NOT_FOUND means the task
   // is stale (already started, or the run moved on): drop it and poll again.

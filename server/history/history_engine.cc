@@ -242,6 +242,7 @@ void HistoryEngine::CloseRun(Transition& tr, WorkflowExecutionStatus status) {
   tr.SetCurrent(cur);
   tr.UpdateVisibility();
   AddCloseExecutionTask(tr);
+  ScheduleRetention(tr);
   if (metrics_) {
     double secs = absl::ToDoubleSeconds(tr.now() - FromProto(ms.start_time()));
     tr.OnCommitted([m = metrics_, ns = ms.namespace_name(), type = ms.workflow_type().name(),

@@ -80,6 +80,8 @@ class HistoryEngine : public HistoryClient {
       const api::v1::RequestCancelWorkflowExecutionRequest& request) override;
   absl::Status TerminateWorkflowExecution(
       const NamespaceRef& ns, const api::v1::TerminateWorkflowExecutionRequest& request) override;
+  absl::StatusOr<api::v1::ResetWorkflowExecutionResponse> ResetWorkflowExecution(
+      const NamespaceRef& ns, const api::v1::ResetWorkflowExecutionRequest& request) override;
 
   // Resolves a namespace name for children and external workflows in another namespace
   // (history has no registry of its own). Until one is set, such targets are retried.

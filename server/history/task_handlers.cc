@@ -87,6 +87,7 @@ absl::Status HistoryEngine::HandleTimerTask(Shard& shard, const internal::TimerT
   if (metrics_) {
     metrics_->RecordTimerDelay(absl::ToDoubleSeconds(clock_->Now() - FromProto(t.fire_time())));
   }
+  if (t.type() == internal::TIMER_TASK_TYPE_DELETE_HISTORY) return DeleteClosedRun(shard, t);
   auto l = LockRun(t.namespace_id(), t.workflow_id(), t.run_id(), t.namespace_id());
   if (absl::IsNotFound(l.status())) {
     ForgetBreakerHold(t);

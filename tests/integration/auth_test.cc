@@ -6,12 +6,14 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <future>
-#include <algorithm>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -231,13 +233,26 @@ TEST_F(AuthTest, JwtRolesDecideWhatACallerMayDo) {
   EXPECT_NE(expired.error_message().find("expired"), std::string::npos);
 }
 
+TEST_F(AuthTest, TooManyHeadersAreRefusedBeforeAuthentication) {
+  Start();
+  auto ctx = Ctx(Bearer(Token({"admin"})));
+  for (int i = 0; i < 80; ++i) ctx->AddMetadata("x-pad-" + std::to_string(i), "1");
+  ListNamespacesResponse resp;
+  grpc::Status s = stub_->ListNamespaces(ctx.get(), ListNamespacesRequest(), &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("at most 64"), std::string::npos) << s.error_message();
+  // A normal request on the same server is fine.
+  EXPECT_TRUE(
+      stub_->ListNamespaces(Ctx(Bearer(Token({"admin"}))).get(), ListNamespacesRequest(), &resp)
+          .ok());
+}
+
 TEST_F(AuthTest, ListNamespacesShowsOnlyTheCallersNamespacesUnlessAdmin) {
   Start();
   RegisterNamespaceRequest reg;
   reg.set_namespace_("payments");
   RegisterNamespaceResponse reg_resp;
-  ASSERT_TRUE(
-      stub_->RegisterNamespace(Ctx(Bearer(Token({"admin"}))).get(), reg, &reg_resp).ok());
+  ASSERT_TRUE(stub_->RegisterNamespace(Ctx(Bearer(Token({"admin"}))).get(), reg, &reg_resp).ok());
   auto names = [&](const std::vector<std::string>& roles) {
     ListNamespacesResponse resp;
     grpc::Status s =
@@ -441,6 +456,58 @@ TEST_F(AuthTest, TheSdkSendsItsTokenAndBacksOffWhenRateLimited) {
   ASSERT_TRUE(anonymous.ok());
   auto denied = (*anonymous)->StartWorkflow("T", {.id = "sdk-x", .task_queue = "q"});
   EXPECT_EQ(denied.status().code(), absl::StatusCode::kUnauthenticated) << denied.status();
+}
+
+// GET `path` over TLS from 127.0.0.1:port, verifying the server against `ca`; the whole
+// response, or "" when the connection or the verification failed.
+std::string HttpsGet(int port, const std::string& ca, const std::string& path) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  SSL_CTX_load_verify_locations(ctx, ca.c_str(), nullptr);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  BIO* bio = BIO_new_ssl_connect(ctx);
+  std::string target = "127.0.0.1:" + std::to_string(port);
+  BIO_set_conn_hostname(bio, target.c_str());
+  SSL* ssl = nullptr;
+  BIO_get_ssl(bio, &ssl);
+  X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), "127.0.0.1");
+  std::string out;
+  if (BIO_do_connect(bio) == 1 && SSL_get_verify_result(ssl) == X509_V_OK) {
+    std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    BIO_write(bio, req.data(), static_cast<int>(req.size()));
+    char buf[4096];
+    int n;
+    while ((n = BIO_read(bio, buf, sizeof(buf))) > 0) out.append(buf, n);
+  }
+  BIO_free_all(bio);
+  SSL_CTX_free(ctx);
+  return out;
+}
+
+TEST_F(AuthTest, TheHttpPortServesHttpsWithTheSameCertificate) {
+  weft::testing::TempDir certs_dir;
+  auto certs = weft::testing::MakeTestCerts(certs_dir.path(), "prometheus");
+  cfg_.tls_cert = certs.server_cert;
+  cfg_.tls_key = certs.server_key;
+  auto s = app::WeftServer::Start(cfg_);
+  ASSERT_TRUE(s.ok()) << s.status();
+  server_ = std::move(*s);
+  std::string health = HttpsGet(server_->http_port(), certs.ca, "/healthz");
+  EXPECT_NE(health.find("200 OK"), std::string::npos) << health;
+  std::string metrics = HttpsGet(server_->http_port(), certs.ca, "/metrics");
+  EXPECT_NE(metrics.find("weft_"), std::string::npos);
+  // A client that does not trust the server's CA gets nothing.
+  weft::testing::TempDir other_dir;
+  auto other = weft::testing::MakeTestCerts(other_dir.path(), "x");
+  EXPECT_EQ(HttpsGet(server_->http_port(), other.ca, "/healthz"), "");
+  server_->Shutdown();
+  server_.reset();
+
+  // A key that does not match the certificate is refused at start, saying so.
+  cfg_.tls_key = other.server_key;
+  auto bad = app::WeftServer::Start(cfg_);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument) << bad.status();
+  EXPECT_NE(bad.status().message().find("key values mismatch"), std::string::npos) << bad.status();
 }
 
 TEST_F(AuthTest, MutualTlsAuthenticatesClientCertificates) {

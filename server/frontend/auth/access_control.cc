@@ -92,6 +92,13 @@ absl::StatusOr<Principal> AccessControl::Authenticate(const CallerCredentials& c
 absl::StatusOr<Principal> AccessControl::Admit(grpc::ServerContext* ctx, std::string_view method,
                                                const std::string& ns, const std::string& target) {
   CallerCredentials creds = CredentialsFrom(*ctx);
+  // gRPC bounds the headers' total size (8 KB); their number is bounded here.
+  if (size_t n = ctx->client_metadata().size(); n > kMaxRequestHeaders) {
+    absl::Status s = absl::InvalidArgumentError(absl::StrCat(
+        "the request carries ", n, " headers; at most ", kMaxRequestHeaders, " are accepted"));
+    Audit(nullptr, creds, method, ns, target, s);
+    return s;
+  }
   absl::StatusOr<Principal> who = Authenticate(creds);
   if (!who.ok()) {
     Audit(nullptr, creds, method, ns, target, who.status());

@@ -57,6 +57,9 @@ struct AccessControlOptions {
   bool accept_client_certificates = false;
 };
 
+// Requests with more headers (gRPC metadata entries) are refused with INVALID_ARGUMENT.
+inline constexpr size_t kMaxRequestHeaders = 64;
+
 class AccessControl {
  public:
   AccessControl(AccessControlOptions options, JwtKeySource* jwt_keys, ApiKeyStore* api_keys,
