@@ -514,7 +514,7 @@ std::string LiteralText(const Literal& l) {
     case Literal::Kind::kInt:
       return absl::StrCat(l.i);
     case Literal::Kind::kDouble:
-      return absl::StrCat(l.d);
+      return absl::StrCat(l.d == 0 ? 0.0 : l.d);  // -0 prints as 0
     case Literal::Kind::kBool:
       return l.b ? "true" : "false";
   }

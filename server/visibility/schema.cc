@@ -239,7 +239,10 @@ absl::StatusOr<api::v1::SearchAttributes> NormalizeSearchAttributes(
   // Sorted, so the first error reported does not depend on map order.
   std::map<std::string, const api::v1::Payload*> sorted;
   for (const auto& [name, p] : in.indexed_fields()) sorted.emplace(name, &p);
-  for (const auto& [name, p] : sorted) {
+  for (const auto& entry : sorted) {
+    // Named copies: lambdas below capture them (clang cannot capture structured bindings).
+    const std::string& name = entry.first;
+    const api::v1::Payload* p = entry.second;
     const Attr* attr = schema.Find(name);
     if (attr == nullptr) {
       std::vector<std::string> custom;
