@@ -92,8 +92,8 @@ struct Options {
   int payload_bytes = 0;
   int warmup = 0;
   bool json = false;
-  std::string task_queue;  // empty: a unique name
-  int server_pid = 0;      // 0: do not report the server's CPU
+  std::string task_queue;           // empty: a unique name
+  int server_pid = 0;               // 0: do not report the server's CPU
   int max_cached_workflows = 1000;  // the worker's sticky cache; 0: sticky execution off
 };
 
@@ -270,11 +270,12 @@ int Run(const Options& given) {
     std::printf("  cpu cores: bench %.2f", bench_cores);
     if (server_cpu) std::printf("  server %.2f", *server_cpu / r.wall_s);
     std::printf("\n");
-    std::printf("  workflow tasks (warmup included): %lld with full history, %lld partial "
-                "(sticky), %lld from the cache\n",
-                static_cast<long long>(sticky.full_history_tasks),
-                static_cast<long long>(sticky.partial_history_tasks),
-                static_cast<long long>(sticky.cache_hits));
+    std::printf(
+        "  workflow tasks (warmup included): %lld with full history, %lld partial "
+        "(sticky), %lld from the cache\n",
+        static_cast<long long>(sticky.full_history_tasks),
+        static_cast<long long>(sticky.partial_history_tasks),
+        static_cast<long long>(sticky.cache_hits));
   }
   if (r.errors > 0) std::cerr << "weft-bench: first error: " << r.first_error << "\n";
   std::fflush(stdout);

@@ -291,11 +291,11 @@ std::string EventSummary(const HistoryEvent& event) {
     case HistoryEvent::kStartChildWorkflowExecutionFailedEventAttributes: {
       const auto& a = event.start_child_workflow_execution_failed_event_attributes();
       p.Add("workflow_id", a.workflow_id())
-          .Add("cause", a.cause() == api::v1::START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_UNSPECIFIED
-                            ? ""
-                            : EnumSuffix(api::v1::StartChildWorkflowExecutionFailedCause_Name(
-                                             a.cause()),
-                                         "CAUSE_"))
+          .Add("cause",
+               a.cause() == api::v1::START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_UNSPECIFIED
+                   ? ""
+                   : EnumSuffix(api::v1::StartChildWorkflowExecutionFailedCause_Name(a.cause()),
+                                "CAUSE_"))
           .Add("initiated", a.initiated_event_id());
       break;
     }
@@ -329,12 +329,14 @@ std::string EventSummary(const HistoryEvent& event) {
     }
     case HistoryEvent::kChildWorkflowExecutionTimedOutEventAttributes: {
       const auto& a = event.child_workflow_execution_timed_out_event_attributes();
-      p.Add("child", ExecutionText(a.workflow_execution())).Add("initiated", a.initiated_event_id());
+      p.Add("child", ExecutionText(a.workflow_execution()))
+          .Add("initiated", a.initiated_event_id());
       break;
     }
     case HistoryEvent::kChildWorkflowExecutionTerminatedEventAttributes: {
       const auto& a = event.child_workflow_execution_terminated_event_attributes();
-      p.Add("child", ExecutionText(a.workflow_execution())).Add("initiated", a.initiated_event_id());
+      p.Add("child", ExecutionText(a.workflow_execution()))
+          .Add("initiated", a.initiated_event_id());
       break;
     }
     case HistoryEvent::kSignalExternalWorkflowExecutionInitiatedEventAttributes: {
@@ -349,14 +351,16 @@ std::string EventSummary(const HistoryEvent& event) {
     case HistoryEvent::kSignalExternalWorkflowExecutionFailedEventAttributes: {
       const auto& a = event.signal_external_workflow_execution_failed_event_attributes();
       p.Add("target", ExecutionText(a.workflow_execution()))
-          .Add("cause", EnumSuffix(api::v1::SignalExternalWorkflowExecutionFailedCause_Name(a.cause()),
-                                   "CAUSE_"))
+          .Add("cause",
+               EnumSuffix(api::v1::SignalExternalWorkflowExecutionFailedCause_Name(a.cause()),
+                          "CAUSE_"))
           .Add("initiated", a.initiated_event_id());
       break;
     }
     case HistoryEvent::kExternalWorkflowExecutionSignaledEventAttributes: {
       const auto& a = event.external_workflow_execution_signaled_event_attributes();
-      p.Add("target", ExecutionText(a.workflow_execution())).Add("initiated", a.initiated_event_id());
+      p.Add("target", ExecutionText(a.workflow_execution()))
+          .Add("initiated", a.initiated_event_id());
       break;
     }
     case HistoryEvent::kRequestCancelExternalWorkflowExecutionInitiatedEventAttributes: {
@@ -370,14 +374,16 @@ std::string EventSummary(const HistoryEvent& event) {
     case HistoryEvent::kRequestCancelExternalWorkflowExecutionFailedEventAttributes: {
       const auto& a = event.request_cancel_external_workflow_execution_failed_event_attributes();
       p.Add("target", ExecutionText(a.workflow_execution()))
-          .Add("cause", EnumSuffix(api::v1::CancelExternalWorkflowExecutionFailedCause_Name(a.cause()),
-                                   "CAUSE_"))
+          .Add("cause",
+               EnumSuffix(api::v1::CancelExternalWorkflowExecutionFailedCause_Name(a.cause()),
+                          "CAUSE_"))
           .Add("initiated", a.initiated_event_id());
       break;
     }
     case HistoryEvent::kExternalWorkflowExecutionCancelRequestedEventAttributes: {
       const auto& a = event.external_workflow_execution_cancel_requested_event_attributes();
-      p.Add("target", ExecutionText(a.workflow_execution())).Add("initiated", a.initiated_event_id());
+      p.Add("target", ExecutionText(a.workflow_execution()))
+          .Add("initiated", a.initiated_event_id());
       break;
     }
     case HistoryEvent::ATTRIBUTES_NOT_SET:

@@ -66,9 +66,9 @@ std::string FormatWorkflowDescription(const api::v1::DescribeWorkflowExecutionRe
     rows.emplace_back("Continued as", info.continued_as_run_id());
   }
   if (!info.parent_execution().workflow_id().empty()) {
-    rows.emplace_back("Parent", absl::StrCat(info.parent_namespace(), "/",
-                                             info.parent_execution().workflow_id(), "/",
-                                             info.parent_execution().run_id()));
+    rows.emplace_back(
+        "Parent", absl::StrCat(info.parent_namespace(), "/", info.parent_execution().workflow_id(),
+                               "/", info.parent_execution().run_id()));
   }
   std::string out = KeyValueLines(rows);
   absl::StrAppend(&out, "Pending activities: ", r.pending_activities_size(), "\n");

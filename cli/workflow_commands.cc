@@ -60,7 +60,7 @@ struct StartArgs {
   std::string run_timeout;
   std::string task_timeout;
   std::string id_reuse_policy;
-  int priority = 0;  // 0: not given, the server's default
+  int priority = 0;                       // 0: not given, the server's default
   std::vector<std::string> search_attrs;  // Name=Value
 };
 
@@ -358,8 +358,8 @@ int RunReset(const ResetArgs& args, CommandEnv& env) {
       hreq.set_next_page_token(page->next_page_token());
     } while (!hreq.next_page_token().empty());
     if (event_id == 0) {
-      return env.Fail(absl::FailedPreconditionError(
-          "the run has no completed workflow task to reset to yet"));
+      return env.Fail(
+          absl::FailedPreconditionError("the run has no completed workflow task to reset to yet"));
     }
   }
   request.set_workflow_task_finish_event_id(event_id);
@@ -499,8 +499,7 @@ void AddWorkflowCommands(CLI::App& root, std::vector<Command>& commands) {
                     "A WorkflowTaskCompleted/Failed/TimedOut event id to reset to");
     cmd->add_option("--type", args->type,
                     "Instead of --event-id: first or last completed workflow task");
-    cmd->add_option("--reason", args->reason, "Why, recorded in both runs' histories")
-        ->required();
+    cmd->add_option("--reason", args->reason, "Why, recorded in both runs' histories")->required();
     cmd->add_flag("--skip-signal-reapply", args->skip_signal_reapply,
                   "Do not send the signals received after the reset point again");
     commands.push_back({cmd, [args](CommandEnv& env) { return RunReset(*args, env); }});

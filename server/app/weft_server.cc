@@ -153,8 +153,8 @@ absl::StatusOr<std::unique_ptr<WeftServer>> WeftServer::Start(const ServerConfig
   if (auto st = s->matching_->Recover(); !st.ok()) return st;
   // Circuit breakers: operator overrides and every namespace's config are in place before
   // history's timers fire (held attempts ask their breakers again).
-  s->breakers_ = std::make_unique<history::CircuitBreakerRegistry>(
-      s->store_.get(), s->clock_.get(), s->metrics_.get());
+  s->breakers_ = std::make_unique<history::CircuitBreakerRegistry>(s->store_.get(), s->clock_.get(),
+                                                                   s->metrics_.get());
   if (auto st = s->breakers_->Load(); !st.ok()) return st;
   s->namespaces_ = std::make_unique<frontend::NamespaceRegistry>(s->store_.get(), s->clock_.get());
   if (auto st = s->namespaces_->Load(); !st.ok()) return st;
@@ -177,8 +177,8 @@ absl::StatusOr<std::unique_ptr<WeftServer>> WeftServer::Start(const ServerConfig
   if (auto st = s->history_->Start(); !st.ok()) return st;
   // Children and external workflows in another namespace are found by name.
   s->history_->SetNamespaceResolver(
-      [registry = s->namespaces_.get()](
-          const std::string& name) -> absl::StatusOr<history::NamespaceRef> {
+      [registry =
+           s->namespaces_.get()](const std::string& name) -> absl::StatusOr<history::NamespaceRef> {
         auto ns = registry->Get(name);
         if (!ns.ok()) return ns.status();
         return history::NamespaceRef{ns->id(), ns->name()};
@@ -194,9 +194,9 @@ absl::StatusOr<std::unique_ptr<WeftServer>> WeftServer::Start(const ServerConfig
       s->namespaces_.get(), s->history_.get(), s->matching_.get(), s->clock_.get(),
       s->metrics_.get(), s->access_.get());
   // Schedules start workflows through history; the runner starts once history runs.
-  s->scheduler_ = std::make_unique<scheduler::Scheduler>(
-      s->store_.get(), s->history_.get(), s->clock_.get(), s->metrics_.get(),
-      scheduler::Scheduler::Options{});
+  s->scheduler_ =
+      std::make_unique<scheduler::Scheduler>(s->store_.get(), s->history_.get(), s->clock_.get(),
+                                             s->metrics_.get(), scheduler::Scheduler::Options{});
   if (auto st = s->scheduler_->Load(); !st.ok()) return st;
   s->scheduler_->Start();
   s->handler_->SetScheduler(s->scheduler_.get());

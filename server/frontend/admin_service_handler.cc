@@ -198,20 +198,20 @@ grpc::Status AdminServiceHandler::DescribeCircuitBreaker(
 grpc::Status AdminServiceHandler::SetCircuitBreakerOverride(
     grpc::ServerContext* ctx, const api::v1::SetCircuitBreakerOverrideRequest* req,
     api::v1::SetCircuitBreakerOverrideResponse* resp) {
-  return Handle(ctx, "SetCircuitBreakerOverride", req->namespace_(),
-                absl::StrCat(req->activity_type(), req->task_queue().empty() ? "" : " ",
-                             req->task_queue(), " ",
-                             api::v1::CircuitBreakerOverride_Name(req->override())),
-                [&](const auth::Principal& who) -> absl::Status {
-                  if (breakers_ == nullptr) return NoBreakers();
-                  if (req->namespace_().empty()) {
-                    return absl::InvalidArgumentError("namespace is required");
-                  }
-                  auto r = breakers_->SetCircuitBreakerOverride(*req, who.subject);
-                  if (!r.ok()) return r.status();
-                  *resp = std::move(*r);
-                  return absl::OkStatus();
-                });
+  return Handle(
+      ctx, "SetCircuitBreakerOverride", req->namespace_(),
+      absl::StrCat(req->activity_type(), req->task_queue().empty() ? "" : " ", req->task_queue(),
+                   " ", api::v1::CircuitBreakerOverride_Name(req->override())),
+      [&](const auth::Principal& who) -> absl::Status {
+        if (breakers_ == nullptr) return NoBreakers();
+        if (req->namespace_().empty()) {
+          return absl::InvalidArgumentError("namespace is required");
+        }
+        auto r = breakers_->SetCircuitBreakerOverride(*req, who.subject);
+        if (!r.ok()) return r.status();
+        *resp = std::move(*r);
+        return absl::OkStatus();
+      });
 }
 
 // ---- search attributes ----
@@ -244,7 +244,7 @@ grpc::Status AdminServiceHandler::AddSearchAttributes(
           }
         }
         std::map<std::string, api::v1::IndexedValueType> attrs(req->search_attributes().begin(),
-                                                                req->search_attributes().end());
+                                                               req->search_attributes().end());
         return namespaces_->AddSearchAttributes(req->namespace_(), attrs);
       });
 }
@@ -252,29 +252,28 @@ grpc::Status AdminServiceHandler::AddSearchAttributes(
 grpc::Status AdminServiceHandler::ListSearchAttributes(
     grpc::ServerContext* ctx, const api::v1::ListSearchAttributesRequest* req,
     api::v1::ListSearchAttributesResponse* resp) {
-  return Handle(ctx, "ListSearchAttributes", req->namespace_(), "",
-                [&](const auth::Principal&) -> absl::Status {
-                  if (namespaces_ == nullptr) {
-                    return absl::UnimplementedError(
-                        "search attributes are not served by this server");
-                  }
-                  if (req->namespace_().empty()) {
-                    return absl::InvalidArgumentError("namespace is required");
-                  }
-                  auto rec = namespaces_->Get(req->namespace_());
-                  if (!rec.ok()) return rec.status();
-                  for (const auto& [name, type] : rec->custom_search_attributes()) {
-                    (*resp->mutable_custom_attributes())[name] = type;
-                  }
-                  for (const auto& a : visibility::Schema::SystemAttributes()) {
-                    // ExecutionStatus is queried by name ('Running'): a keyword to clients.
-                    (*resp->mutable_system_attributes())[a.name] =
-                        a.type == visibility::AttrType::kStatus
-                            ? api::v1::INDEXED_VALUE_TYPE_KEYWORD
-                            : visibility::ToIndexedValueType(a.type);
-                  }
-                  return absl::OkStatus();
-                });
+  return Handle(
+      ctx, "ListSearchAttributes", req->namespace_(), "",
+      [&](const auth::Principal&) -> absl::Status {
+        if (namespaces_ == nullptr) {
+          return absl::UnimplementedError("search attributes are not served by this server");
+        }
+        if (req->namespace_().empty()) {
+          return absl::InvalidArgumentError("namespace is required");
+        }
+        auto rec = namespaces_->Get(req->namespace_());
+        if (!rec.ok()) return rec.status();
+        for (const auto& [name, type] : rec->custom_search_attributes()) {
+          (*resp->mutable_custom_attributes())[name] = type;
+        }
+        for (const auto& a : visibility::Schema::SystemAttributes()) {
+          // ExecutionStatus is queried by name ('Running'): a keyword to clients.
+          (*resp->mutable_system_attributes())[a.name] =
+              a.type == visibility::AttrType::kStatus ? api::v1::INDEXED_VALUE_TYPE_KEYWORD
+                                                      : visibility::ToIndexedValueType(a.type);
+        }
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace weft::frontend

@@ -48,14 +48,12 @@ class AdminServiceHandler final : public api::v1::AdminService::Service {
   // Custom search attributes of a namespace; without a registry they answer
   // UNIMPLEMENTED. Set before serving; borrowed.
   void SetNamespaces(NamespaceRegistry* namespaces) { namespaces_ = namespaces; }
-  grpc::Status AddSearchAttributes(grpc::ServerContext*,
-                                   const api::v1::AddSearchAttributesRequest*,
+  grpc::Status AddSearchAttributes(grpc::ServerContext*, const api::v1::AddSearchAttributesRequest*,
                                    api::v1::AddSearchAttributesResponse*) override;
   grpc::Status ListSearchAttributes(grpc::ServerContext*,
                                     const api::v1::ListSearchAttributesRequest*,
                                     api::v1::ListSearchAttributesResponse*) override;
-  grpc::Status ListCircuitBreakers(grpc::ServerContext*,
-                                   const api::v1::ListCircuitBreakersRequest*,
+  grpc::Status ListCircuitBreakers(grpc::ServerContext*, const api::v1::ListCircuitBreakersRequest*,
                                    api::v1::ListCircuitBreakersResponse*) override;
   grpc::Status DescribeCircuitBreaker(grpc::ServerContext*,
                                       const api::v1::DescribeCircuitBreakerRequest*,

@@ -94,10 +94,10 @@ absl::Status NamespaceRegistry::AddSearchAttributes(
   for (const auto& [attr, type] : attrs) {
     auto existing = custom->find(attr);
     if (existing != custom->end() && existing->second != type) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          "search attribute \"", attr, "\" already exists with type ",
-          visibility::TypeName(visibility::FromIndexedValueType(existing->second)),
-          "; a name's type cannot change (choose another name)"));
+      return absl::AlreadyExistsError(
+          absl::StrCat("search attribute \"", attr, "\" already exists with type ",
+                       visibility::TypeName(visibility::FromIndexedValueType(existing->second)),
+                       "; a name's type cannot change (choose another name)"));
     }
     (*custom)[attr] = type;
   }

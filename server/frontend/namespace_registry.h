@@ -32,8 +32,8 @@ class NamespaceRegistry {
   // Registers custom search attributes (names already checked): a name registered with the
   // same type is kept, with another type ALREADY_EXISTS, past the per-namespace limit
   // FAILED_PRECONDITION. Written (synced) before the cache sees it. NOT_FOUND if absent.
-  absl::Status AddSearchAttributes(
-      const std::string& name, const std::map<std::string, api::v1::IndexedValueType>& attrs);
+  absl::Status AddSearchAttributes(const std::string& name,
+                                   const std::map<std::string, api::v1::IndexedValueType>& attrs);
   // Read-modify-write of one namespace: `mutate` edits a copy (its error aborts the update);
   // the result is written (synced) before the cache and the listener see it. NOT_FOUND if
   // absent. The name and id cannot change.
@@ -48,7 +48,7 @@ class NamespaceRegistry {
   storage::Store* const store_;
   const Clock* const clock_;
   std::mutex mu_;
-  std::map<std::string, internal::NamespaceRecord> by_name_;  // guarded by mu_
+  std::map<std::string, internal::NamespaceRecord> by_name_;        // guarded by mu_
   std::function<void(const internal::NamespaceRecord&)> listener_;  // guarded by mu_
 };
 

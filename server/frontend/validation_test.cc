@@ -6,8 +6,6 @@
 
 #include "absl/strings/str_cat.h"
 
-#include <limits>
-
 namespace weft::frontend {
 namespace {
 
@@ -109,8 +107,8 @@ TEST(ValidationTest, PriorityIsOneToFiveOrUnset) {
 TEST(ValidationTest, RatePerSecondIsFiniteAndNotNegative) {
   EXPECT_TRUE(ValidateRatePerSecond(0, "max_tasks_per_second").ok());
   EXPECT_TRUE(ValidateRatePerSecond(0.25, "max_tasks_per_second").ok());
-  for (double bad : {-1.0, std::numeric_limits<double>::infinity(),
-                     std::numeric_limits<double>::quiet_NaN()}) {
+  for (double bad :
+       {-1.0, std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN()}) {
     absl::Status s = ValidateRatePerSecond(bad, "max_tasks_per_second");
     EXPECT_TRUE(absl::IsInvalidArgument(s)) << bad;
     EXPECT_NE(s.message().find("max_tasks_per_second must be a finite number >= 0"),

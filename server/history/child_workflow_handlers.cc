@@ -34,6 +34,18 @@ using api::v1::Command;
 
 namespace {
 
+// Whether an external request's target is a started child of `ms` (child_workflow_only).
+bool TargetIsStartedChild(const internal::MutableState& ms,
+                          const internal::ExternalRequestInfo& info) {
+  for (const auto& [id, ci] : ms.children()) {
+    if (ci.workflow_id() == info.workflow_id() && ci.namespace_() == info.namespace_() &&
+        !ci.run_id().empty() && (info.run_id().empty() || info.run_id() == ci.run_id())) {
+      return true;
+    }
+  }
+  return false;
+}
+
 constexpr size_t kMaxIdLength = 1000;
 // DESIGN.md section 11 (Temporal's defaults).
 constexpr int kMaxPendingChildren = 2000;
@@ -651,15 +663,7 @@ absl::Status HistoryEngine::SignalExternalTask(const internal::TransferTask& t) 
                        " is not a SignalExternalWorkflowExecutionInitiated"));
     }
     init = events->front().signal_external_workflow_execution_initiated_event_attributes();
-    if (info.child_workflow_only()) {
-      allowed = false;
-      for (const auto& [id, ci] : ms.children()) {
-        if (ci.workflow_id() == info.workflow_id() && ci.namespace_() == info.namespace_() &&
-            !ci.run_id().empty() && (info.run_id().empty() || info.run_id() == ci.run_id())) {
-          allowed = true;
-        }
-      }
-    }
+    if (info.child_workflow_only()) allowed = TargetIsStartedChild(ms, info);
     source.set_namespace_id(ms.namespace_id());
     source.set_namespace_name(ms.namespace_name());
     source.set_workflow_id(ms.workflow_id());
@@ -765,15 +769,7 @@ absl::Status HistoryEngine::CancelExternalTask(const internal::TransferTask& t) 
                        " is not a RequestCancelExternalWorkflowExecutionInitiated"));
     }
     init = events->front().request_cancel_external_workflow_execution_initiated_event_attributes();
-    if (info.child_workflow_only()) {
-      allowed = false;
-      for (const auto& [id, ci] : ms.children()) {
-        if (ci.workflow_id() == info.workflow_id() && ci.namespace_() == info.namespace_() &&
-            !ci.run_id().empty() && (info.run_id().empty() || info.run_id() == ci.run_id())) {
-          allowed = true;
-        }
-      }
-    }
+    if (info.child_workflow_only()) allowed = TargetIsStartedChild(ms, info);
     source.set_namespace_id(ms.namespace_id());
     source.set_namespace_name(ms.namespace_name());
     source.set_workflow_id(ms.workflow_id());

@@ -25,6 +25,26 @@ void MergeSearchAttributes(const api::v1::SearchAttributes& upsert,
   }
 }
 
+// The initiated event id a child's outcome (or failed start) refers to.
+int64_t ChildInitiatedEventId(const HistoryEvent& e) {
+  switch (e.event_type()) {
+    case api::v1::EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED:
+      return e.start_child_workflow_execution_failed_event_attributes().initiated_event_id();
+    case api::v1::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED:
+      return e.child_workflow_execution_completed_event_attributes().initiated_event_id();
+    case api::v1::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED:
+      return e.child_workflow_execution_failed_event_attributes().initiated_event_id();
+    case api::v1::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED:
+      return e.child_workflow_execution_canceled_event_attributes().initiated_event_id();
+    case api::v1::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT:
+      return e.child_workflow_execution_timed_out_event_attributes().initiated_event_id();
+    case api::v1::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED:
+      return e.child_workflow_execution_terminated_event_attributes().initiated_event_id();
+    default:
+      return 0;
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<internal::MutableState> RebuildMutableState(
@@ -186,28 +206,12 @@ absl::StatusOr<internal::MutableState> RebuildMutableState(
         break;
       }
       case api::v1::EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED:
-        ms.mutable_children()->erase(
-            e.start_child_workflow_execution_failed_event_attributes().initiated_event_id());
-        break;
       case api::v1::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED:
-        ms.mutable_children()->erase(
-            e.child_workflow_execution_completed_event_attributes().initiated_event_id());
-        break;
       case api::v1::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED:
-        ms.mutable_children()->erase(
-            e.child_workflow_execution_failed_event_attributes().initiated_event_id());
-        break;
       case api::v1::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED:
-        ms.mutable_children()->erase(
-            e.child_workflow_execution_canceled_event_attributes().initiated_event_id());
-        break;
       case api::v1::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT:
-        ms.mutable_children()->erase(
-            e.child_workflow_execution_timed_out_event_attributes().initiated_event_id());
-        break;
       case api::v1::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED:
-        ms.mutable_children()->erase(
-            e.child_workflow_execution_terminated_event_attributes().initiated_event_id());
+        ms.mutable_children()->erase(ChildInitiatedEventId(e));
         break;
       case api::v1::EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED: {
         const auto& a = e.signal_external_workflow_execution_initiated_event_attributes();
