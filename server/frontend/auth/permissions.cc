@@ -97,6 +97,8 @@ const std::vector<MethodRule>& MethodRules() {
       {"ListCircuitBreakers", P::kRead, false},
       {"DescribeCircuitBreaker", P::kRead, false},
       {"SetCircuitBreakerOverride", P::kNamespaceAdmin, true},
+      {"GetLogLevels", P::kAdmin, false},
+      {"SetLogLevel", P::kAdmin, true},
   };
   return *kRules;
 }
