@@ -104,6 +104,12 @@ Metrics::Metrics()
                         .Name("weft_sticky_workflow_tasks_total")
                         .Help("Sticky workflow tasks by outcome (dispatched, partial, fallback)")
                         .Register(*registry_)),
+      eager_activities_(prometheus::BuildCounter()
+                            .Name("weft_eager_activities_total")
+                            .Help("Activities scheduled with request_eager_execution, by outcome "
+                                  "(started for the completing worker; no_slot, other_queue, "
+                                  "rate_limited: dispatched through matching)")
+                            .Register(*registry_)),
       commit_latency_(prometheus::BuildHistogram()
                           .Name("weft_commit_latency_seconds")
                           .Help("Latency of one synced RocksDB group write")
@@ -201,6 +207,10 @@ void Metrics::ScheduleAction(const std::string& ns, const std::string& outcome) 
 
 void Metrics::StickyTask(const std::string& ns, const std::string& outcome) {
   sticky_tasks_.Add({{"namespace", ns}, {"outcome", outcome}}).Increment();
+}
+
+void Metrics::EagerActivity(const std::string& ns, const std::string& outcome) {
+  eager_activities_.Add({{"namespace", ns}, {"outcome", outcome}}).Increment();
 }
 
 void Metrics::SetPollers(const std::string& ns, const std::string& queue, const std::string& kind,

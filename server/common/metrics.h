@@ -64,6 +64,9 @@ class Metrics {
   // sticky execution; outcome: dispatched (to a worker's sticky queue), partial (started
   // with only the new events), fallback (moved to the normal queue)
   void StickyTask(const std::string& ns, const std::string& outcome);
+  // eager activity dispatch, per activity that asked for it; outcome: started (for the
+  // worker that completed the workflow task), no_slot, other_queue, rate_limited
+  void EagerActivity(const std::string& ns, const std::string& outcome);
 
   // schedules; outcome: taken, skipped (overlap), buffered, buffer_dropped, missed (outside
   // the catch-up window)
@@ -95,6 +98,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& dispatch_throttled_;
   prometheus::Family<prometheus::Counter>& schedule_actions_;
   prometheus::Family<prometheus::Counter>& sticky_tasks_;
+  prometheus::Family<prometheus::Counter>& eager_activities_;
   prometheus::Histogram& commit_latency_;
   prometheus::Histogram& commit_batch_size_;
   std::mutex mu_;

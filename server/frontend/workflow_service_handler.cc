@@ -532,11 +532,16 @@ grpc::Status WorkflowServiceHandler::PollActivityTaskQueue(
 
 grpc::Status WorkflowServiceHandler::RespondWorkflowTaskCompleted(
     grpc::ServerContext* ctx, const api::v1::RespondWorkflowTaskCompletedRequest* req,
-    api::v1::RespondWorkflowTaskCompletedResponse*) {
+    api::v1::RespondWorkflowTaskCompletedResponse* resp) {
   return Handle(ctx, "RespondWorkflowTaskCompleted", req->namespace_(), "", [&]() -> absl::Status {
     auto ns = Resolve(req->namespace_());
     if (!ns.ok()) return ns.status();
     if (auto s = ValidateCommands(*req); !s.ok()) return s;
+    if (req->eager_activity_slots() < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "eager_activity_slots is ", req->eager_activity_slots(),
+          ": send the number of activity tasks the worker can start now (0: none)"));
+    }
     if (req->has_sticky_attributes()) {
       const auto& sticky = req->sticky_attributes();
       if (auto s = ValidateId(sticky.worker_task_queue().name(),
@@ -564,7 +569,8 @@ grpc::Status WorkflowServiceHandler::RespondWorkflowTaskCompleted(
       (void)history_->RespondWorkflowTaskFailed(*ns, failed);
       return changed.status();
     }
-    return history_->RespondWorkflowTaskCompleted(*ns, *changed ? normalized : *req);
+    // The activities started eagerly for this worker come back in `resp`.
+    return history_->RespondWorkflowTaskCompleted(*ns, *changed ? normalized : *req, resp);
   });
 }
 

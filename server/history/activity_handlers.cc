@@ -40,9 +40,18 @@ absl::StatusOr<api::v1::PollActivityTaskQueueResponse> HistoryEngine::RecordActi
     if (auto s = CommitAndInstall(*l, tr); !s.ok()) return s;
     return StaleActivity("held back by its circuit breaker");
   }
+  StartActivityAttempt(tr, ai, identity);
+  api::v1::PollActivityTaskQueueResponse resp = ActivityTaskFor(ns.name, ms, ai);
+  // As for workflow tasks: a hand-off to a worker needs no fsync of its own.
+  if (auto s = CommitAndInstall(*l, tr, /*sync=*/false); !s.ok()) return s;
+  return resp;
+}
+
+void HistoryEngine::StartActivityAttempt(Transition& tr, internal::ActivityInfo& ai,
+                                         const std::string& identity) {
   if (metrics_) {
     double waited = absl::ToDoubleSeconds(tr.now() - FromProto(ai.scheduled_time()));
-    tr.OnCommitted([m = metrics_, ns = ms.namespace_name(), waited] {
+    tr.OnCommitted([m = metrics_, ns = tr.ms().namespace_name(), waited] {
       m->ActivityScheduleToStart(ns, waited);
     });
   }
@@ -56,6 +65,11 @@ absl::StatusOr<api::v1::PollActivityTaskQueueResponse> HistoryEngine::RecordActi
   if (hb > absl::ZeroDuration()) {
     AddActivityTimeout(tr, ai, api::v1::TIMEOUT_TYPE_HEARTBEAT, tr.now() + hb);
   }
+}
+
+api::v1::PollActivityTaskQueueResponse HistoryEngine::ActivityTaskFor(
+    const std::string& ns_name, const internal::MutableState& ms,
+    const internal::ActivityInfo& ai) {
   api::v1::PollActivityTaskQueueResponse resp;
   internal::TaskToken token;
   token.set_namespace_id(ms.namespace_id());
@@ -66,7 +80,7 @@ absl::StatusOr<api::v1::PollActivityTaskQueueResponse> HistoryEngine::RecordActi
   token.set_activity_id(ai.activity_id());
   token.set_kind(internal::TASK_KIND_ACTIVITY);
   resp.set_task_token(token.SerializeAsString());
-  resp.set_workflow_namespace(ns.name);
+  resp.set_workflow_namespace(ns_name);
   *resp.mutable_workflow_type() = ms.workflow_type();
   resp.mutable_workflow_execution()->set_workflow_id(ms.workflow_id());
   resp.mutable_workflow_execution()->set_run_id(ms.run_id());
@@ -80,8 +94,7 @@ absl::StatusOr<api::v1::PollActivityTaskQueueResponse> HistoryEngine::RecordActi
   *resp.mutable_heartbeat_timeout() = ai.heartbeat_timeout();
   resp.set_attempt(ai.attempt());
   if (ai.has_heartbeat_details()) *resp.mutable_heartbeat_details() = ai.heartbeat_details();
-  // As for workflow tasks: a hand-off to a worker needs no fsync of its own.
-  if (auto s = CommitAndInstall(*l, tr, /*sync=*/false); !s.ok()) return s;
+  if (ai.has_trace_context()) *resp.mutable_trace_context() = ai.trace_context();
   return resp;
 }
 
@@ -99,6 +112,9 @@ void HistoryEngine::AddActivityTimeout(Transition& tr, const internal::ActivityI
 
 int64_t HistoryEngine::AppendActivityStarted(Transition& tr, const internal::ActivityInfo& ai) {
   auto* s = tr.AppendExternal(api::v1::EVENT_TYPE_ACTIVITY_TASK_STARTED);
+  // Written when the attempt closes, but dated when it started (as Temporal does), so that
+  // scheduled -> started -> closed in history show the queue wait and the execution time.
+  if (ai.has_started_time()) *s->mutable_event_time() = ai.started_time();
   auto* sa = s->mutable_activity_task_started_event_attributes();
   sa->set_scheduled_event_id(ai.scheduled_event_id());
   sa->set_identity(ai.started_identity());

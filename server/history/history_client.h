@@ -75,6 +75,15 @@ class HistoryClient {
 
   virtual absl::Status RespondWorkflowTaskCompleted(
       const NamespaceRef& ns, const api::v1::RespondWorkflowTaskCompletedRequest& request) = 0;
+  // The same, and fills `response` (may be null) with the activity tasks started for the
+  // completing worker by eager dispatch (request.eager_activity_slots, commands with
+  // request_eager_execution). An implementation without eager dispatch starts none: every
+  // activity then goes through matching.
+  virtual absl::Status RespondWorkflowTaskCompleted(
+      const NamespaceRef& ns, const api::v1::RespondWorkflowTaskCompletedRequest& request,
+      api::v1::RespondWorkflowTaskCompletedResponse* response) {
+    return RespondWorkflowTaskCompleted(ns, request);
+  }
   virtual absl::Status RespondWorkflowTaskFailed(
       const NamespaceRef& ns, const api::v1::RespondWorkflowTaskFailedRequest& request) = 0;
   // Clears the run's sticky queue (its worker evicted it from its cache): a workflow task

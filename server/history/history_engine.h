@@ -7,6 +7,7 @@
 //   activity_handlers.cc       activity start / heartbeat / complete / fail / cancel
 //   task_handlers.cc           transfer tasks (dispatch to matching) and timer tasks
 //   sticky_execution.cc        sticky queues: dispatch, schedule-to-start fallback, reset
+//   eager_activities.cc        eager activity dispatch in the workflow-task completion
 //   reset_handler.cc           ResetWorkflowExecution (with state_rebuilder.h)
 //   child_workflow_handlers.cc child workflows, SignalExternal, RequestCancelExternal,
 //                              reporting a closed child to its parent, parent-close policies
@@ -101,6 +102,9 @@ class HistoryEngine : public HistoryClient {
       const std::string& identity) override;
   absl::Status RespondWorkflowTaskCompleted(
       const NamespaceRef& ns, const api::v1::RespondWorkflowTaskCompletedRequest& request) override;
+  absl::Status RespondWorkflowTaskCompleted(
+      const NamespaceRef& ns, const api::v1::RespondWorkflowTaskCompletedRequest& request,
+      api::v1::RespondWorkflowTaskCompletedResponse* response) override;
   absl::Status RespondWorkflowTaskFailed(
       const NamespaceRef& ns, const api::v1::RespondWorkflowTaskFailedRequest& request) override;
   absl::Status ResetStickyTaskQueue(const NamespaceRef& ns,
@@ -205,7 +209,36 @@ class HistoryEngine : public HistoryClient {
   void FailActivityAttempt(Transition& tr, internal::ActivityInfo& ai,
                            const api::v1::Failure& failure, api::v1::TimeoutType timeout_type,
                            const std::string& identity);
-  void DispatchActivity(Transition& tr, internal::ActivityInfo& ai);
+  // ---- eager activity dispatch (eager_activities.cc) ----
+  // What one workflow-task completion may start for its worker, and what it started.
+  struct EagerActivities {
+    std::string identity;              // the completing worker
+    int slots = 0;                     // free activity slots it still offers
+    std::optional<bool> rate_limited;  // the run's activity queue has a dispatch rate limit
+    std::vector<int64_t> started;      // scheduled event ids started for the worker
+  };
+  // Starts a just-scheduled activity for the completing worker instead of dispatching it
+  // through matching, if it is on the run's own task queue, a slot is left and the queue has
+  // no dispatch rate limit; false (nothing changed) otherwise.
+  bool StartEagerly(Transition& tr, internal::ActivityInfo& ai, EagerActivities& eager);
+  // After the commit: the tasks of the activities started for the worker, into `response`.
+  static void AddEagerTasks(const NamespaceRef& ns, const internal::MutableState& ms,
+                            const EagerActivities& eager,
+                            api::v1::RespondWorkflowTaskCompletedResponse* response);
+  // Whether the last command closes the run (complete, fail, cancel, continue-as-new).
+  static bool ClosesRun(const google::protobuf::RepeatedPtrField<api::v1::Command>& cmds);
+  // Marks the activity's current attempt started by `identity` (start-to-close and heartbeat
+  // timers, the schedule-to-start metric). Shared by polled and eager starts.
+  void StartActivityAttempt(Transition& tr, internal::ActivityInfo& ai,
+                            const std::string& identity);
+  // The task a worker runs for a started attempt (as a poll returns it).
+  static api::v1::PollActivityTaskQueueResponse ActivityTaskFor(const std::string& ns_name,
+                                                                const internal::MutableState& ms,
+                                                                const internal::ActivityInfo& ai);
+  // Dispatches an activity attempt to matching (or, with `eager`, possibly starts it for the
+  // completing worker: see StartEagerly).
+  void DispatchActivity(Transition& tr, internal::ActivityInfo& ai,
+                        EagerActivities* eager = nullptr);
   // Circuit breakers (breaker_hooks.cc). Holds the attempt (held_by_breaker, in_backoff and
   // a retry timer at the breaker's next probe time) when its breaker refuses it; true if so.
   bool HoldIfBreakerRefuses(Transition& tr, internal::ActivityInfo& ai);
@@ -228,7 +261,8 @@ class HistoryEngine : public HistoryClient {
   int64_t AppendActivityStarted(Transition& tr, const internal::ActivityInfo& ai);
   absl::Status ApplyCommands(Transition& tr,
                              const api::v1::RespondWorkflowTaskCompletedRequest& req,
-                             int64_t completed_event_id, bool* closed);
+                             int64_t completed_event_id, bool* closed,
+                             EagerActivities* eager = nullptr);
   absl::Status ValidateCommands(const internal::MutableState& ms,
                                 const google::protobuf::RepeatedPtrField<api::v1::Command>& cmds);
   void FailWorkflowTask(Transition& tr, api::v1::WorkflowTaskFailedCause cause,

@@ -271,9 +271,16 @@ absl::Status HistoryEngine::ValidateCommands(
   return absl::OkStatus();
 }
 
-void HistoryEngine::DispatchActivity(Transition& tr, internal::ActivityInfo& ai) {
+void HistoryEngine::DispatchActivity(Transition& tr, internal::ActivityInfo& ai,
+                                     EagerActivities* eager) {
   *ai.mutable_scheduled_time() = ToProto(tr.now());
   if (HoldIfBreakerRefuses(tr, ai)) return;  // not dispatched, not counted: breaker_hooks.cc
+  if (metrics_) {
+    tr.OnCommitted([m = metrics_, ns = tr.ms().namespace_name(), type = ai.activity_type().name()] {
+      m->ActivityAttempt(ns, type);
+    });
+  }
+  if (eager != nullptr && StartEagerly(tr, ai, *eager)) return;  // eager_activities.cc
   internal::TransferTask t;
   t.set_type(internal::TRANSFER_TASK_TYPE_ACTIVITY_TASK);
   t.set_task_queue(ai.task_queue());
@@ -285,16 +292,12 @@ void HistoryEngine::DispatchActivity(Transition& tr, internal::ActivityInfo& ai)
   if (s2s > absl::ZeroDuration()) {
     AddActivityTimeout(tr, ai, api::v1::TIMEOUT_TYPE_SCHEDULE_TO_START, tr.now() + s2s);
   }
-  if (metrics_) {
-    tr.OnCommitted([m = metrics_, ns = tr.ms().namespace_name(), type = ai.activity_type().name()] {
-      m->ActivityAttempt(ns, type);
-    });
-  }
 }
 
 absl::Status HistoryEngine::ApplyCommands(Transition& tr,
                                           const api::v1::RespondWorkflowTaskCompletedRequest& req,
-                                          int64_t completed_id, bool* closed) {
+                                          int64_t completed_id, bool* closed,
+                                          EagerActivities* eager) {
   internal::MutableState& ms = tr.ms();
   // Outcomes decided on the spot (cancel of an activity that had not started) are appended
   // after all command events, which must stay contiguous.
@@ -337,7 +340,7 @@ absl::Status HistoryEngine::ApplyCommands(Transition& tr,
         if (s2c > absl::ZeroDuration()) {
           AddActivityTimeout(tr, ai, api::v1::TIMEOUT_TYPE_SCHEDULE_TO_CLOSE, tr.now() + s2c);
         }
-        DispatchActivity(tr, ai);
+        DispatchActivity(tr, ai, a.request_eager_execution() ? eager : nullptr);
         break;
       }
       case api::v1::COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK: {
@@ -498,6 +501,12 @@ absl::Status HistoryEngine::ApplyCommands(Transition& tr,
 
 absl::Status HistoryEngine::RespondWorkflowTaskCompleted(
     const NamespaceRef& ns, const api::v1::RespondWorkflowTaskCompletedRequest& req) {
+  return RespondWorkflowTaskCompleted(ns, req, nullptr);
+}
+
+absl::Status HistoryEngine::RespondWorkflowTaskCompleted(
+    const NamespaceRef& ns, const api::v1::RespondWorkflowTaskCompletedRequest& req,
+    api::v1::RespondWorkflowTaskCompletedResponse* response) {
   auto token = DecodeToken(req.task_token(), internal::TASK_KIND_WORKFLOW);
   if (!token.ok()) return token.status();
   if (token->namespace_id() != ns.id) {
@@ -549,12 +558,23 @@ absl::Status HistoryEngine::RespondWorkflowTaskCompleted(
   ms.mutable_workflow_task()->Clear();
   ApplyStickyAttributes(ms, req);  // before any command schedules the next workflow task
   bool closed = false;
-  if (auto s = ApplyCommands(tr, req, completed_id, &closed); !s.ok()) return s;
+  // A run that closes in this completion has no use for activities started now.
+  std::optional<EagerActivities> eager;
+  if (response != nullptr && req.eager_activity_slots() > 0 && !ClosesRun(req.commands())) {
+    eager.emplace();
+    eager->identity = req.identity();
+    eager->slots = req.eager_activity_slots();
+  }
+  if (auto s = ApplyCommands(tr, req, completed_id, &closed, eager ? &*eager : nullptr); !s.ok()) {
+    return s;
+  }
   if (!closed && tr.FlushBuffered() > 0 && ms.workflow_task().scheduled_event_id() == 0) {
     ms.mutable_workflow_task()->set_attempt(1);
     ScheduleWorkflowTask(tr);
   }
-  return CommitAndInstall(*l, tr);
+  if (auto s = CommitAndInstall(*l, tr); !s.ok()) return s;
+  if (eager) AddEagerTasks(ns, l->entry->state, *eager, response);
+  return absl::OkStatus();
 }
 
 absl::Status HistoryEngine::RespondWorkflowTaskFailed(

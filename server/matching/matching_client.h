@@ -71,6 +71,11 @@ class MatchingClient {
   // stale): it is gone for good. consumed=false gives it back to the queue.
   virtual void AckTask(const TaskQueueId& queue, const PolledTask& task, bool consumed) = 0;
 
+  // The dispatch rate limit (tasks per second) in force on the queue; 0: none. Cheap enough
+  // to ask on every workflow-task completion (history asks it before eager dispatch, which
+  // must not bypass a limit that matching enforces).
+  virtual double DispatchRateLimit(const TaskQueueId& /*queue*/) { return 0; }
+
   // The queue's pollers seen in the last 5 minutes, its backlog (in total and by priority),
   // the rate limit in force and the tasks dispatched since the process started. A queue
   // never seen is an empty answer, not an error.

@@ -343,6 +343,12 @@ absl::StatusOr<api::v1::DescribeTaskQueueResponse> MatchingEngine::DescribeTaskQ
   return resp;
 }
 
+double MatchingEngine::DispatchRateLimit(const TaskQueueId& queue) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto found = queues_.find(Key{queue.namespace_id, queue.name, static_cast<int>(queue.kind)});
+  return found == queues_.end() ? 0 : found->second->limiter.rate();
+}
+
 size_t MatchingEngine::BacklogSize(const TaskQueueId& queue) {
   std::lock_guard<std::mutex> lock(mu_);
   const Queue& q = GetQueue(queue);

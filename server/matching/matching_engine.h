@@ -60,6 +60,7 @@ class MatchingEngine : public MatchingClient {
   void AckTask(const TaskQueueId& queue, const PolledTask& task, bool consumed) override;
   absl::StatusOr<api::v1::DescribeTaskQueueResponse> DescribeTaskQueue(
       const TaskQueueId& queue) override;
+  double DispatchRateLimit(const TaskQueueId& queue) override;
 
   // Backlog length: tasks in storage not yet consumed (waiting, or polled and not acked).
   size_t BacklogSize(const TaskQueueId& queue);
