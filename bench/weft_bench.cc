@@ -14,7 +14,9 @@
 // Threads: the SDK client is synchronous, so one thread per workflow in flight. A thread
 // blocked in a gRPC call costs no CPU; at C = 64 the bench process uses well under a tenth
 // of a core for them (see bench/README.md), so nothing smarter is needed. The worker gets
-// C workflow-task and C activity pollers so that it is never the bottleneck.
+// C workflow-task and C activity pollers (and 2C activity slots, so that eager activities
+// find free ones) so that it is never the bottleneck. --no-eager-activities turns eager
+// activity dispatch off (every activity then goes through matching and a poll).
 //
 // Output: a human summary, or with --json one line {"workflows":..,"concurrency":..,
 // "activities":..,"ok":..,"errors":..,"wall_s":..,"workflows_per_s":..,"p50_ms":..,
@@ -95,6 +97,7 @@ struct Options {
   std::string task_queue;           // empty: a unique name
   int server_pid = 0;               // 0: do not report the server's CPU
   int max_cached_workflows = 1000;  // the worker's sticky cache; 0: sticky execution off
+  bool no_eager_activities = false;  // every activity through matching (A/B of eager dispatch)
 };
 
 struct PhaseResult {
@@ -203,9 +206,15 @@ int Run(const Options& given) {
               << (worker_client.ok() ? load_client.status() : worker_client.status()) << "\n";
     return 2;
   }
+  // C activity pollers either way; twice as many slots so that, with eager activities, the
+  // pollers never hold every slot (each workflow runs one activity at a time, so at most C
+  // run at once).
+  const int activity_pollers = std::max(opts.concurrency, 2);
   Worker worker(**worker_client, {.task_queue = opts.task_queue,
                                   .max_concurrent_workflow_tasks = std::max(opts.concurrency, 2),
-                                  .max_concurrent_activities = std::max(opts.concurrency, 2),
+                                  .max_concurrent_activities = 2 * activity_pollers,
+                                  .max_concurrent_activity_task_pollers = activity_pollers,
+                                  .disable_eager_activities = opts.no_eager_activities,
                                   .max_cached_workflows = opts.max_cached_workflows});
   worker.RegisterWorkflow(kWorkflowType, Steps);
   worker.RegisterActivity(kActivityType, Increment);
@@ -235,6 +244,7 @@ int Run(const Options& given) {
     if (now) server_cpu = *now - *server_cpu0;
   }
   const StickyStats sticky = worker.sticky_stats();
+  const int64_t eager_tasks = worker.eager_activity_tasks();  // warmup included
   worker.Shutdown();
 
   std::sort(r.latencies_ms.begin(), r.latencies_ms.end());
@@ -257,6 +267,7 @@ int Run(const Options& given) {
                           "\"partial_history_tasks\":%d,\"cache_hits\":%d",
                           opts.max_cached_workflows, sticky.full_history_tasks,
                           sticky.partial_history_tasks, sticky.cache_hits);
+    absl::StrAppendFormat(&line, ",\"eager_activity_tasks\":%d", eager_tasks);
     line += "}";
     std::printf("%s\n", line.c_str());
   } else {
@@ -276,6 +287,8 @@ int Run(const Options& given) {
         static_cast<long long>(sticky.full_history_tasks),
         static_cast<long long>(sticky.partial_history_tasks),
         static_cast<long long>(sticky.cache_hits));
+    std::printf("  activity tasks started eagerly (warmup included): %lld\n",
+                static_cast<long long>(eager_tasks));
   }
   if (r.errors > 0) std::cerr << "weft-bench: first error: " << r.first_error << "\n";
   std::fflush(stdout);
@@ -311,6 +324,9 @@ int main(int argc, char** argv) {
                  "runs the worker keeps cached for sticky execution (0: off, full replay)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  app.add_flag("--no-eager-activities", opts.no_eager_activities,
+               "send every activity through the task queue (the worker asks for no eager "
+               "activities in its workflow-task answers)");
   app.add_option("--server-pid", opts.server_pid,
                  "also report the CPU used by this process (the server) during the run");
   try {

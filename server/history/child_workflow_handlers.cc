@@ -27,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/common/proto_time.h"
 #include "server/history/history_engine.h"
+#include "server/history/trace_context_util.h"
 
 namespace weft::history {
 
@@ -234,6 +235,7 @@ void HistoryEngine::ApplyExternalCommand(Transition& tr, const Command& c, int64
       *ea->mutable_memo() = a.memo();
       *ea->mutable_search_attributes() = a.search_attributes();
       ea->set_control(a.control());
+      StampTrace(e);
 
       internal::ChildExecutionInfo& ci = (*ms.mutable_children())[e->event_id()];
       ci.set_initiated_event_id(e->event_id());
@@ -263,6 +265,7 @@ void HistoryEngine::ApplyExternalCommand(Transition& tr, const Command& c, int64
       *ea->mutable_input() = a.input();
       ea->set_control(a.control());
       ea->set_child_workflow_only(a.child_workflow_only());
+      StampTrace(e);
 
       internal::ExternalRequestInfo& info = (*ms.mutable_pending_signals())[e->event_id()];
       info.set_initiated_event_id(e->event_id());
@@ -293,6 +296,7 @@ void HistoryEngine::ApplyExternalCommand(Transition& tr, const Command& c, int64
       ea->set_control(a.control());
       ea->set_child_workflow_only(a.child_workflow_only());
       ea->set_reason(a.reason());
+      StampTrace(e);
 
       internal::ExternalRequestInfo& info = (*ms.mutable_pending_cancels())[e->event_id()];
       info.set_initiated_event_id(e->event_id());
@@ -374,6 +378,7 @@ absl::Status HistoryEngine::StartChildTask(const internal::TransferTask& t) {
   api::v1::StartChildWorkflowExecutionInitiatedEventAttributes init;
   ParentRef parent;
   internal::MutableState parent_copy;  // for namespace resolution
+  std::optional<telemetry::ScopedTrace> span;  // the child's start continues the initiator's
   {
     auto l = LockRun(t.namespace_id(), t.workflow_id(), t.run_id(), t.namespace_name());
     if (absl::IsNotFound(l.status())) return absl::OkStatus();
@@ -394,6 +399,7 @@ absl::Status HistoryEngine::StartChildTask(const internal::TransferTask& t) {
                        " is not a StartChildWorkflowExecutionInitiated event"));
     }
     init = events->front().start_child_workflow_execution_initiated_event_attributes();
+    ContinueStoredTrace(events->front().trace_context(), span);
     parent = ParentRef{ms.namespace_id(), ms.namespace_name(), ms.workflow_id(),
                        ms.run_id(),       initiated_id,        child.parent_close_policy()};
     parent_copy.set_namespace_id(ms.namespace_id());
@@ -497,6 +503,9 @@ absl::Status HistoryEngine::CloseExecutionTask(const internal::TransferTask& t) 
       if (!events->empty()) close_event = std::move(events->front());
     }
   }
+  // What the parent-close policy does to children belongs to the closed run's trace.
+  std::optional<telemetry::ScopedTrace> span;
+  ContinueStoredTrace(ms.trace_context(), span);
   absl::Status result;
   if (!ms.parent_workflow_id().empty() &&
       ms.status() != api::v1::WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW) {
@@ -633,6 +642,7 @@ absl::Status HistoryEngine::ApplyParentClosePolicy(const internal::MutableState&
     a->set_identity(kServerIdentity);
     a->set_external_workflow_namespace(parent.namespace_name());
     *a->mutable_external_workflow_execution() = Execution(parent.workflow_id(), parent.run_id());
+    StampTrace(e);
     ScheduleWorkflowTaskIfNeeded(tr);
     return CommitAndInstall(*l, tr);
   }
@@ -645,6 +655,7 @@ absl::Status HistoryEngine::SignalExternalTask(const internal::TransferTask& t) 
   api::v1::SignalExternalWorkflowExecutionInitiatedEventAttributes init;
   internal::MutableState source;  // ids only
   bool allowed = true;
+  std::optional<telemetry::ScopedTrace> span;  // the target's event continues the initiator's
   {
     auto l = LockRun(t.namespace_id(), t.workflow_id(), t.run_id(), t.namespace_name());
     if (absl::IsNotFound(l.status())) return absl::OkStatus();
@@ -663,6 +674,7 @@ absl::Status HistoryEngine::SignalExternalTask(const internal::TransferTask& t) 
                        " is not a SignalExternalWorkflowExecutionInitiated"));
     }
     init = events->front().signal_external_workflow_execution_initiated_event_attributes();
+    ContinueStoredTrace(events->front().trace_context(), span);
     if (info.child_workflow_only()) allowed = TargetIsStartedChild(ms, info);
     source.set_namespace_id(ms.namespace_id());
     source.set_namespace_name(ms.namespace_name());
@@ -709,6 +721,7 @@ absl::Status HistoryEngine::SignalExternalTask(const internal::TransferTask& t) 
         a->set_external_workflow_namespace(source.namespace_name());
         *a->mutable_external_workflow_execution() =
             Execution(source.workflow_id(), source.run_id());
+        StampTrace(e);
         ScheduleWorkflowTaskIfNeeded(tr);
         if (auto s = CommitAndInstall(*l, tr); !s.ok()) return s;
       }
@@ -750,6 +763,7 @@ absl::Status HistoryEngine::CancelExternalTask(const internal::TransferTask& t) 
   api::v1::RequestCancelExternalWorkflowExecutionInitiatedEventAttributes init;
   internal::MutableState source;  // ids only
   bool allowed = true;
+  std::optional<telemetry::ScopedTrace> span;  // the target's event continues the initiator's
   {
     auto l = LockRun(t.namespace_id(), t.workflow_id(), t.run_id(), t.namespace_name());
     if (absl::IsNotFound(l.status())) return absl::OkStatus();
@@ -769,6 +783,7 @@ absl::Status HistoryEngine::CancelExternalTask(const internal::TransferTask& t) 
                        " is not a RequestCancelExternalWorkflowExecutionInitiated"));
     }
     init = events->front().request_cancel_external_workflow_execution_initiated_event_attributes();
+    ContinueStoredTrace(events->front().trace_context(), span);
     if (info.child_workflow_only()) allowed = TargetIsStartedChild(ms, info);
     source.set_namespace_id(ms.namespace_id());
     source.set_namespace_name(ms.namespace_name());
@@ -805,6 +820,7 @@ absl::Status HistoryEngine::CancelExternalTask(const internal::TransferTask& t) 
       a->set_external_workflow_namespace(source.namespace_name());
       *a->mutable_external_workflow_execution() = Execution(source.workflow_id(), source.run_id());
       a->set_external_initiated_event_id(initiated_id);
+      StampTrace(e);
       ScheduleWorkflowTaskIfNeeded(tr);
       if (auto s = CommitAndInstall(*l, tr); !s.ok()) return s;
     } else {

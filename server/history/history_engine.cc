@@ -9,6 +9,7 @@
 #include "server/common/proto_time.h"
 #include "server/history/keys.h"
 #include "storage/key_codec.h"
+#include "server/history/trace_context_util.h"
 
 namespace weft::history {
 
@@ -314,6 +315,12 @@ void HistoryEngine::InitRun(Transition& tr, const NewRun& spec) {
     auto* se = tr.Append(api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
     auto* sa = se->mutable_workflow_execution_signaled_event_attributes();
     sa->set_signal_name(spec.signal->signal_name());
+  api::v1::TraceContext trace =
+      spec.trace_context.traceparent().empty() ? CurrentTraceContext() : spec.trace_context;
+  if (!trace.traceparent().empty()) {
+    *started->mutable_trace_context() = trace;
+    *ms.mutable_trace_context() = trace;
+  }
     *sa->mutable_input() = spec.signal->signal_input();
     sa->set_identity(spec.identity);
   }
@@ -333,6 +340,7 @@ void HistoryEngine::InitRun(Transition& tr, const NewRun& spec) {
   }
   internal::CurrentExecution cur;
   cur.set_run_id(ms.run_id());
+    StampTrace(se);
   cur.set_status(api::v1::WORKFLOW_EXECUTION_STATUS_RUNNING);
   cur.set_start_request_id(spec.request_id);
   tr.SetCurrent(cur);
@@ -480,6 +488,7 @@ absl::Status HistoryEngine::RequestCancelWorkflowExecution(
   if (ms.cancel_requested()) return absl::OkStatus();  // idempotent
   ms.set_cancel_requested(true);
   Transition tr(*l->shard, ms, clock_->Now());
+  StampTrace(e);
   auto* e = tr.AppendExternal(api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED);
   auto* a = e->mutable_workflow_execution_cancel_requested_event_attributes();
   a->set_cause(req.reason());
@@ -506,6 +515,7 @@ absl::Status HistoryEngine::TerminateWorkflowExecution(
     const NamespaceRef& ns, const api::v1::TerminateWorkflowExecutionRequest& req) {
   auto l = LockRun(ns.id, req.workflow_execution().workflow_id(), req.workflow_execution().run_id(),
                    ns.name);
+  StampTrace(e);
   if (!l.ok()) return l.status();
   return TerminateLocked(*l, req.reason(), req.identity());
 }
@@ -520,6 +530,7 @@ absl::StatusOr<std::vector<api::v1::HistoryEvent>> HistoryEngine::ReadHistory(
       keys::HistoryPrefix(shard.id(), ms.namespace_id(), ms.workflow_id(), ms.run_id());
   // Seek to the batch holding `from` (the last one whose first event id is <= from) instead
   // of reading from the run's first event: a sticky task reads only its new events.
+  StampTrace(e);
   std::string start = prefix;
   if (from > 1) {
     absl::Status s = store_->ScanReverse(

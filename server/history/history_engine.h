@@ -184,6 +184,8 @@ class HistoryEngine : public HistoryClient {
     std::string first_run_id;
     const api::v1::SignalWithStartWorkflowExecutionRequest* signal = nullptr;
     std::optional<ParentRef> parent;  // set for a child run (and its continued runs)
+    // Of the start event; empty: the current thread's trace (continue-as-new carries it).
+    api::v1::TraceContext trace_context;
   };
   // A fresh state with ids set; InitRun() fills in the rest through a Transition.
   internal::MutableState NewRunState(const NamespaceRef& ns, const NewRun& spec);

@@ -78,6 +78,7 @@ absl::StatusOr<internal::MutableState> RebuildMutableState(
         *ms.mutable_run_timeout() = a.workflow_run_timeout();
         *ms.mutable_execution_timeout() = a.workflow_execution_timeout();
         *ms.mutable_memo() = a.memo();
+        if (e.has_trace_context()) *ms.mutable_trace_context() = e.trace_context();
         *ms.mutable_search_attributes() = a.search_attributes();
         ms.set_priority(a.priority());
         ms.set_first_run_id(a.first_execution_run_id());
@@ -133,6 +134,7 @@ absl::StatusOr<internal::MutableState> RebuildMutableState(
         *ai.mutable_start_to_close_timeout() = a.start_to_close_timeout();
         *ai.mutable_heartbeat_timeout() = a.heartbeat_timeout();
         *ai.mutable_retry_policy() = a.retry_policy();
+        if (e.has_trace_context()) *ai.mutable_trace_context() = e.trace_context();
         ai.set_priority(a.priority());
         ai.set_attempt(1);
         *ai.mutable_first_scheduled_time() = e.event_time();

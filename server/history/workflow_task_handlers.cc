@@ -8,6 +8,7 @@
 #include "server/common/proto_time.h"
 #include "server/history/history_engine.h"
 #include "server/history/visibility_handlers.h"
+#include "server/history/trace_context_util.h"
 #include "server/visibility/schema.h"
 
 namespace weft::history {
@@ -100,6 +101,7 @@ absl::StatusOr<api::v1::PollWorkflowTaskQueueResponse> HistoryEngine::RecordWork
   *resp.mutable_scheduled_time() = wt_info.scheduled_time();
   *resp.mutable_started_time() = wt_info.started_time();
   return resp;
+  if (state.has_trace_context()) *resp.mutable_trace_context() = state.trace_context();
 }
 
 void HistoryEngine::FailWorkflowTask(Transition& tr, api::v1::WorkflowTaskFailedCause cause,
@@ -355,6 +357,7 @@ absl::Status HistoryEngine::ApplyCommands(Transition& tr,
         if (!ai.started()) {
           canceled_now.push_back(ai);
           ms.mutable_activities()->erase(id);
+        StampTrace(e);
         }
         break;
       }
@@ -364,6 +367,7 @@ absl::Status HistoryEngine::ApplyCommands(Transition& tr,
         auto* ea = e->mutable_timer_started_event_attributes();
         ea->set_timer_id(a.timer_id());
         *ea->mutable_start_to_fire_timeout() = a.start_to_fire_timeout();
+        if (e->has_trace_context()) *ai.mutable_trace_context() = e->trace_context();
         ea->set_workflow_task_completed_event_id(completed_id);
         absl::Time fire = tr.now() + FromProto(a.start_to_fire_timeout());
         internal::TimerInfo& ti = (*ms.mutable_timers())[a.timer_id()];
@@ -481,6 +485,7 @@ absl::Status HistoryEngine::ApplyCommands(Transition& tr,
         ApplyUpsertSearchAttributes(tr, c.upsert_workflow_search_attributes_command_attributes(),
                                     completed_id);
         break;
+        spec.trace_context = ms.trace_context();  // the new run continues the start's trace
       default:
         return absl::InvalidArgumentError("unknown command type");  // ValidateCommands caught it
     }

@@ -2,6 +2,7 @@
 
 #include <cxxabi.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "activity_executor.h"
 #include "call_retry.h"
 #include "proto_time.h"
 #include "replayer.h"
@@ -62,6 +64,8 @@ Worker::Worker(Client& client, WorkerOptions options)
   if (options_.identity.empty()) options_.identity = client_.identity();
   if (options_.max_concurrent_workflow_tasks < 1) options_.max_concurrent_workflow_tasks = 1;
   if (options_.max_concurrent_activities < 1) options_.max_concurrent_activities = 1;
+  options_.max_concurrent_activity_task_pollers = std::clamp(
+      options_.max_concurrent_activity_task_pollers, 1, options_.max_concurrent_activities);
   if (options_.max_cached_workflows > 0) {
     // Unique per worker: a restarted process must not take its predecessor's sticky tasks
     // (it has none of their state), and two workers of one process keep separate caches.
@@ -103,7 +107,9 @@ absl::Status Worker::Start() {
     }
   }
   if (!activities_.empty()) {
-    for (int i = 0; i < options_.max_concurrent_activities; ++i) {
+    activity_executor_ =
+        std::make_unique<detail::ActivityExecutor>(options_.max_concurrent_activities);
+    for (int i = 0; i < options_.max_concurrent_activity_task_pollers; ++i) {
       threads_.emplace_back([this] { ActivityLoop(); });
     }
   }
@@ -139,9 +145,12 @@ void Worker::Shutdown() {
     }
     joining_ = true;
   }
+  if (activity_executor_) activity_executor_->Stop();  // pollers waiting for a slot give up
   for (std::thread& t : threads_) {
     if (t.joinable()) t.join();
   }
+  // Activities in flight (polled or eager) finish and are answered.
+  if (activity_executor_) activity_executor_->Join();
   // Nothing polls the sticky queue any more: send the cached runs' next tasks to the normal
   // queue now rather than after the sticky timeout.
   if (cache_) cache_->Clear();
@@ -269,12 +278,21 @@ void Worker::StickyWorkflowLoop() {
 }
 
 void Worker::ActivityLoop() {
+  // A poll goes out only with a free slot; a task that comes back keeps it until it returns
+  // (activity_executor.h), so polled and eager activities share one bound.
   PollLoop<api::v1::PollActivityTaskQueueRequest, api::v1::PollActivityTaskQueueResponse>(
       "PollActivityTaskQueue",
       [this](grpc::ClientContext* ctx, const auto& req, auto* resp) {
-        return client_.stub().PollActivityTaskQueue(ctx, req, resp);
+        if (!activity_executor_->Acquire()) {
+          return grpc::Status(grpc::StatusCode::CANCELLED, "the worker is shutting down");
+        }
+        grpc::Status status = client_.stub().PollActivityTaskQueue(ctx, req, resp);
+        if (!status.ok() || resp->task_token().empty()) activity_executor_->Release();
+        return status;
       },
-      [this](const auto& task) { HandleActivityTask(task); });
+      [this](const auto& task) {
+        activity_executor_->Run([this, task] { HandleActivityTask(task); });
+      });
 }
 
 void Worker::HandleQueryTask(const api::v1::PollWorkflowTaskQueueResponse& task) {
@@ -390,10 +408,13 @@ void Worker::HandleWorkflowTask(const api::v1::PollWorkflowTaskQueueResponse& ta
     // In the cache before the answer goes out: the next task may arrive right after it.
     cache_->Put(run, std::move(instance));
   }
+  const int eager = ReserveEagerActivities(&req);  // eager_activities.cc
+  api::v1::RespondWorkflowTaskCompletedResponse resp;
   bool accepted = Respond("RespondWorkflowTaskCompleted", [&](grpc::ClientContext* ctx) {
-    api::v1::RespondWorkflowTaskCompletedResponse resp;
+    resp.Clear();
     return client_.stub().RespondWorkflowTaskCompleted(ctx, req, &resp);
   });
+  RunEagerActivities(eager, accepted ? &resp : nullptr);
   if (keep && !accepted && cache_->Erase(run.run_id)) ResetStickyTaskQueue(run);
 }
 

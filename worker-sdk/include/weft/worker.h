@@ -7,9 +7,13 @@
 //   ...
 //   worker.Shutdown();  // or worker.Run() to block until another thread calls Shutdown()
 //
-// Start() runs max_concurrent_workflow_tasks workflow pollers and max_concurrent_activities
-// activity pollers (each polls, then executes what it got, so concurrency is bounded by the
-// pool). A workflow task is answered by replaying the full history (see replayer.h); so is
+// Start() runs max_concurrent_workflow_tasks workflow pollers (each polls, then executes what
+// it got) and, for activities, max_concurrent_activities slots with their threads plus
+// max_concurrent_activity_task_pollers pollers (a poll goes out only while a slot is free).
+// Eager activities (on unless disable_eager_activities): when this worker completes a
+// workflow task that schedules activities it runs itself (its task queue, a registered type),
+// it offers its free activity slots and the server returns those activities already started
+// for it in the answer, skipping matching and a poll; they run as polled ones do. A workflow task is answered by replaying the full history (see replayer.h); so is
 // each query task (a poll response with `query` set), with RespondQueryTaskCompleted.
 // With sticky execution (max_cached_workflows > 0, the default) the worker also keeps each
 // run's state after its task and polls a queue of its own ("<identity>:<random>", as many
@@ -50,6 +54,9 @@
 namespace weft {
 
 class WorkflowInstance;  // worker-sdk/src: a cached run
+namespace detail {
+class ActivityExecutor;  // worker-sdk/src: activity slots and the threads that run them
+}  // namespace detail
 struct ReplayResult;
 struct RunCacheKey;
 template <typename T>
@@ -65,6 +72,13 @@ struct WorkerOptions {
   // activity tasks per second across all workers of the queue, the lowest value any of
   // them asks for. 0: no limit.
   double max_task_queue_activities_per_second = 0;
+  // Activity polls in flight at once (each holds one of the max_concurrent_activities slots
+  // while it waits, so the rest stay free for eager activities). Clamped to 1 ..
+  // max_concurrent_activities.
+  int max_concurrent_activity_task_pollers = 2;
+  // Eager activity dispatch (Temporal's eager activity execution; see above). Turn it off to
+  // send every activity through the task queue, say to spread them over many workers.
+  bool disable_eager_activities = false;
   // Defaults of the breakers activities get from ActivityContext::Breaker(key).
   CircuitBreakerOptions circuit_breaker;
   // Sticky execution: after a workflow task the worker keeps the run's state in memory (up to
@@ -116,6 +130,8 @@ class Worker {
   // This worker's sticky queue ("<identity>:<random>"); empty when sticky execution is off.
   const std::string& sticky_task_queue() const { return sticky_task_queue_; }
   StickyStats sticky_stats() const;
+  // Activity tasks this worker got back eagerly in workflow-task answers (not polled).
+  int64_t eager_activity_tasks() const { return eager_activity_tasks_; }
 
  private:
   // Polls one kind of task until shutdown, handing each task that arrives to `handle`.
@@ -143,6 +159,12 @@ class Worker {
   // A poll response with `query` set: replay, run the handler, RespondQueryTaskCompleted.
   void HandleQueryTask(const api::v1::PollWorkflowTaskQueueResponse& task);
   void HandleActivityTask(const api::v1::PollActivityTaskQueueResponse& task);
+  // Eager activities (eager_activities.cc): marks the activities of `req` this worker can run
+  // now with request_eager_execution and reserves a slot for each; returns how many.
+  int ReserveEagerActivities(api::v1::RespondWorkflowTaskCompletedRequest* req);
+  // Runs the activity tasks the server started for this worker (`resp` null: the answer was
+  // refused) and gives back the reserved slots they did not use.
+  void RunEagerActivities(int reserved, const api::v1::RespondWorkflowTaskCompletedResponse* resp);
   // Calls a respond RPC, retrying UNAVAILABLE a few times; logs other errors except NOT_FOUND.
   // Returns whether the server accepted it.
   template <typename Call>
@@ -162,6 +184,9 @@ class Worker {
   std::atomic<int64_t> cache_hits_{0};
   std::atomic<int64_t> cache_misses_{0};
   std::atomic<int64_t> evictions_{0};
+  std::atomic<int64_t> eager_activity_tasks_{0};
+  // Set by Start() when activities are registered; joined by Shutdown().
+  std::unique_ptr<detail::ActivityExecutor> activity_executor_;
   // Set when a reset failed while shutting down (server unreachable): skip the others, their
   // tasks fall back after the sticky timeout anyway.
   std::atomic<bool> skip_resets_{false};
