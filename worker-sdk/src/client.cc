@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "call_retry.h"
+#include "trace_support.h"
 #include "proto_time.h"
 #include "uuid.h"
 
@@ -176,13 +177,18 @@ absl::StatusOr<WorkflowRun> Client::StartWorkflowPayloads(std::string_view workf
   if (options.task_queue.empty()) {
     return absl::InvalidArgumentError("StartWorkflow: task_queue is required");
   }
+  auto traceparent = detail::OutgoingTraceparent(options.traceparent);
+  if (!traceparent.ok()) return traceparent.status();
   api::v1::StartWorkflowExecutionRequest req =
       BuildStartRequest(workflow_type, options, std::move(input));
   api::v1::StartWorkflowExecutionResponse resp;
-  absl::Status status = FromGrpcStatus(detail::CallWithRateLimitRetry(
-      [&](grpc::ClientContext* ctx) { return stub_->StartWorkflowExecution(ctx, req, &resp); }));
+  absl::Status status =
+      FromGrpcStatus(detail::CallWithRateLimitRetry([&](grpc::ClientContext* ctx) {
+        detail::AddTraceMetadata(ctx, *traceparent);
+        return stub_->StartWorkflowExecution(ctx, req, &resp);
+      }));
   if (!status.ok()) return status;
-  return WorkflowRun{req.workflow_id(), resp.run_id()};
+  return WorkflowRun{req.workflow_id(), resp.run_id(), detail::TraceIdOf(*traceparent)};
 }
 
 absl::Status Client::SignalPayloads(std::string_view workflow_id, std::string_view run_id,
@@ -196,8 +202,12 @@ absl::Status Client::SignalPayloads(std::string_view workflow_id, std::string_vi
   req.set_identity(options_.identity);
   req.set_request_id(detail::RandomUuid());
   api::v1::SignalWorkflowExecutionResponse resp;
-  return FromGrpcStatus(detail::CallWithRateLimitRetry(
-      [&](grpc::ClientContext* ctx) { return stub_->SignalWorkflowExecution(ctx, req, &resp); }));
+  auto traceparent = detail::OutgoingTraceparent();
+  if (!traceparent.ok()) return traceparent.status();
+  return FromGrpcStatus(detail::CallWithRateLimitRetry([&](grpc::ClientContext* ctx) {
+    detail::AddTraceMetadata(ctx, *traceparent);
+    return stub_->SignalWorkflowExecution(ctx, req, &resp);
+  }));
 }
 
 absl::StatusOr<WorkflowRun> Client::SignalWithStartPayloads(std::string_view workflow_type,
@@ -209,6 +219,8 @@ absl::StatusOr<WorkflowRun> Client::SignalWithStartPayloads(std::string_view wor
   if (options.task_queue.empty()) {
     return absl::InvalidArgumentError("SignalWithStart: task_queue is required");
   }
+  auto traceparent = detail::OutgoingTraceparent(options.traceparent);
+  if (!traceparent.ok()) return traceparent.status();
   api::v1::SignalWithStartWorkflowExecutionRequest req;
   *req.mutable_start() = BuildStartRequest(workflow_type, options, std::move(input));
   req.set_signal_name(std::string(signal_name));
@@ -216,10 +228,11 @@ absl::StatusOr<WorkflowRun> Client::SignalWithStartPayloads(std::string_view wor
   api::v1::SignalWithStartWorkflowExecutionResponse resp;
   absl::Status status =
       FromGrpcStatus(detail::CallWithRateLimitRetry([&](grpc::ClientContext* ctx) {
+        detail::AddTraceMetadata(ctx, *traceparent);
         return stub_->SignalWithStartWorkflowExecution(ctx, req, &resp);
       }));
   if (!status.ok()) return status;
-  return WorkflowRun{options.id, resp.run_id()};
+  return WorkflowRun{options.id, resp.run_id(), detail::TraceIdOf(*traceparent)};
 }
 
 absl::Status Client::Cancel(std::string_view workflow_id, std::string_view run_id,
@@ -232,7 +245,10 @@ absl::Status Client::Cancel(std::string_view workflow_id, std::string_view run_i
   req.set_request_id(detail::RandomUuid());
   req.set_reason(std::string(reason));
   api::v1::RequestCancelWorkflowExecutionResponse resp;
+  auto traceparent = detail::OutgoingTraceparent();
+  if (!traceparent.ok()) return traceparent.status();
   return FromGrpcStatus(detail::CallWithRateLimitRetry([&](grpc::ClientContext* ctx) {
+    detail::AddTraceMetadata(ctx, *traceparent);
     return stub_->RequestCancelWorkflowExecution(ctx, req, &resp);
   }));
 }
@@ -246,7 +262,10 @@ absl::Status Client::Terminate(std::string_view workflow_id, std::string_view ru
   req.set_reason(std::string(reason));
   req.set_identity(options_.identity);
   api::v1::TerminateWorkflowExecutionResponse resp;
+  auto traceparent = detail::OutgoingTraceparent();
+  if (!traceparent.ok()) return traceparent.status();
   return FromGrpcStatus(detail::CallWithRateLimitRetry([&](grpc::ClientContext* ctx) {
+    detail::AddTraceMetadata(ctx, *traceparent);
     return stub_->TerminateWorkflowExecution(ctx, req, &resp);
   }));
 }

@@ -16,6 +16,7 @@
 #include "call_retry.h"
 #include "proto_time.h"
 #include "replayer.h"
+#include "trace_support.h"
 #include "uuid.h"
 #include "weft/errors.h"
 #include "workflow_cache.h"
@@ -97,6 +98,11 @@ absl::Status Worker::Start() {
   if (workflows_.empty() && activities_.empty()) {
     return absl::FailedPreconditionError("Worker: nothing registered");
   }
+  if (auto s = detail::ConfigureSdkLogging(options_.log_level, options_.log_format,
+                                           options_.identity);
+      !s.ok()) {
+    return s;
+  }
   started_ = true;
   // Pollers only for what this worker can run, as a worker with no activities must not take
   // activity tasks from the queue.
@@ -164,8 +170,7 @@ bool Worker::stopping() const {
 }
 
 void Worker::Log(const std::string& line) const {
-  std::string out = absl::StrCat("weft-worker[", options_.task_queue, "]: ", line, "\n");
-  std::fwrite(out.data(), 1, out.size(), stderr);
+  detail::SdkLogger().Warn(line, {{"task_queue", options_.task_queue}});
 }
 
 template <typename Request, typename Response, typename Call>
@@ -224,6 +229,7 @@ bool Worker::Respond(const char* what, Call call) {
   for (int attempt = 1;; ++attempt) {
     grpc::ClientContext ctx;
     SetDeadline(&ctx, kRespondDeadline);
+    detail::AddCurrentTraceMetadata(&ctx);  // the task's span (TaskScope)
     grpc::Status status = call(&ctx);
     if (status.ok()) return true;
     if (status.error_code() == grpc::StatusCode::NOT_FOUND) return false;  // no longer current
@@ -337,6 +343,12 @@ void Worker::HandleQueryTask(const api::v1::PollWorkflowTaskQueueResponse& task)
 }
 
 void Worker::HandleWorkflowTask(const api::v1::PollWorkflowTaskQueueResponse& task) {
+  detail::TaskScope scope(task.trace_context(),
+                          {{"namespace", client_.ns()},
+                           {"workflow_id", task.workflow_execution().workflow_id()},
+                           {"run_id", task.workflow_execution().run_id()},
+                           {"task_queue", options_.task_queue},
+                           {"attempt", absl::StrCat(std::max(task.attempt(), 1))}});
   if (task.has_query()) {
     HandleQueryTask(task);
     return;
@@ -419,6 +431,14 @@ void Worker::HandleWorkflowTask(const api::v1::PollWorkflowTaskQueueResponse& ta
 }
 
 void Worker::HandleActivityTask(const api::v1::PollActivityTaskQueueResponse& task) {
+  detail::TaskScope scope(task.trace_context(),
+                          {{"namespace", client_.ns()},
+                           {"workflow_id", task.workflow_execution().workflow_id()},
+                           {"run_id", task.workflow_execution().run_id()},
+                           {"activity_id", task.activity_id()},
+                           {"activity_type", task.activity_type().name()},
+                           {"task_queue", options_.task_queue},
+                           {"attempt", absl::StrCat(std::max(task.attempt(), 1))}});
   const std::string& token = task.task_token();
   auto fail = [&](const api::v1::Failure& failure) {
     api::v1::RespondActivityTaskFailedRequest req;
@@ -453,6 +473,7 @@ void Worker::HandleActivityTask(const api::v1::PollActivityTaskQueueResponse& ta
       detail::FromProtoDuration(task.start_to_close_timeout()));
   info.heartbeat_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
       detail::FromProtoDuration(task.heartbeat_timeout()));
+  info.traceparent = scope.traceparent();
 
   auto heartbeat = [this, &token](const api::v1::Payloads& details) {
     api::v1::RecordActivityTaskHeartbeatRequest req;
@@ -463,6 +484,7 @@ void Worker::HandleActivityTask(const api::v1::PollActivityTaskQueueResponse& ta
     api::v1::RecordActivityTaskHeartbeatResponse resp;
     grpc::ClientContext ctx;
     SetDeadline(&ctx, kRespondDeadline);
+    detail::AddCurrentTraceMetadata(&ctx);
     grpc::Status status = client_.stub().RecordActivityTaskHeartbeat(&ctx, req, &resp);
     // NOT_FOUND: the attempt is no longer current (timed out, workflow closed): stop.
     if (status.error_code() == grpc::StatusCode::NOT_FOUND) return true;

@@ -29,6 +29,7 @@
 
 #include "weft/api/v1/workflow_service.pb.h"
 #include "weft/circuit_breaker.h"
+#include "weft/logger.h"
 #include "weft/payload.h"
 
 namespace weft {
@@ -44,6 +45,9 @@ struct ActivityInfo {
   int32_t attempt = 1;
   std::chrono::milliseconds start_to_close_timeout{0};
   std::chrono::milliseconds heartbeat_timeout{0};
+  // The W3C traceparent of this attempt's span (a span of the workflow's trace): send it on
+  // to downstream services so their work joins the trace.
+  std::string traceparent;
 };
 
 class ActivityContext {
@@ -81,6 +85,12 @@ class ActivityContext {
 
   int32_t Attempt() const { return info_.attempt; }
   const ActivityInfo& Info() const { return info_; }
+  // This attempt's W3C traceparent ("00-<trace id>-<span id>-01") and its trace id, for
+  // propagating the trace to downstream calls (e.g. an HTTP `traceparent` header).
+  const std::string& traceparent() const { return info_.traceparent; }
+  std::string trace_id() const;
+  // Structured log lines with the activity's fields and trace (weft/logger.h).
+  TaskLogger logger() const;
 
   // The details of the last heartbeat of the previous attempt, decoded as T (first payload);
   // std::nullopt when the previous attempt recorded none.

@@ -64,11 +64,18 @@ struct StartWorkflowOptions {
   int priority = 0;
   // Indexed values for ListWorkflows queries (weft/search_attributes.h).
   SearchAttributes search_attributes;
+  // W3C traceparent the start continues, sent as `traceparent` metadata. The calling
+  // thread's current trace (telemetry/scoped_trace.h), if any, wins; empty and no current
+  // trace: a new trace. A malformed value is INVALID_ARGUMENT.
+  std::string traceparent;
 };
 
 struct WorkflowRun {
   std::string workflow_id;
   std::string run_id;
+  // The W3C trace id the start request was sent with: the run's events, the worker's task
+  // spans and the log lines of server and worker carry it.
+  std::string trace_id;
 };
 
 // Converts a gRPC status to an absl::Status with the same code and message.

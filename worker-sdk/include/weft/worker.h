@@ -88,6 +88,12 @@ struct WorkerOptions {
   // How long the server waits for this worker to start a run's next task on its sticky
   // queue before moving it to the normal queue (say, the worker died).
   std::chrono::milliseconds sticky_schedule_to_start_timeout = std::chrono::seconds(5);
+  // The SDK's structured log (JSON lines on stderr, component "worker"; lines of a task carry
+  // its workflow_id, run_id, activity_id, attempt, trace_id ...). log_level: "info", "debug",
+  // or "warn,worker=debug"; log_format: "json" or "text". Empty: $WEFT_LOG_LEVEL /
+  // $WEFT_LOG_FORMAT, else the process's setting (info, json). Settings are process-wide.
+  std::string log_level;
+  std::string log_format;
 };
 
 // Counters of a worker's sticky execution, since it was created.

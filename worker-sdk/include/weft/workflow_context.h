@@ -42,6 +42,7 @@
 #include "weft/child_workflow.h"
 #include "weft/errors.h"
 #include "weft/future.h"
+#include "weft/logger.h"
 #include "weft/payload.h"
 #include "weft/retry_policy.h"
 #include "weft/search_attributes.h"
@@ -365,6 +366,13 @@ class WorkflowContext {
   // True while the code re-runs a workflow task that already completed (its commands are
   // matched against history instead of being sent). Useful to silence logging.
   bool IsReplaying() const;
+
+  // The W3C traceparent of the workflow task being run (a span of the run's trace, which
+  // starts at the client that started the workflow) and its trace id; "" outside a worker.
+  std::string traceparent() const;
+  std::string trace_id() const;
+  // A replay-aware logger (weft/logger.h): writes nothing while IsReplaying().
+  TaskLogger logger() const;
 
  private:
   detail::ScopeState* Scope() const;
