@@ -209,8 +209,49 @@ TEST_F(CliAppTest, StartGeneratesUuidWorkflowIdAndPrintsJson) {
   EXPECT_NE(requests[0].workflow_id(), requests[0].request_id());
   EXPECT_EQ(requests[0].namespace_(), "default");
   EXPECT_FALSE(requests[0].has_input());
-  EXPECT_EQ(run.out, absl::StrCat("{\"run_id\":\"run-8\",\"workflow_id\":\"",
-                                  requests[0].workflow_id(), "\"}\n"));
+  EXPECT_THAT(run.out,
+              MatchesRegex(absl::StrCat(
+                  "\\{\"run_id\":\"run-8\",\"trace_id\":\"[0-9a-f]{32}\",\"workflow_id\":\"",
+                  requests[0].workflow_id(), "\"\\}\n")));
+}
+
+TEST_F(CliAppTest, StartAndSignalSendTheGivenTraceparent) {
+  const std::string tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  std::mutex mu;
+  std::vector<std::string> sent;
+  auto record = [&](grpc::ServerContext* ctx) {
+    auto it = ctx->client_metadata().find("traceparent");
+    std::lock_guard<std::mutex> lock(mu);
+    sent.push_back(it == ctx->client_metadata().end()
+                       ? ""
+                       : std::string(it->second.data(), it->second.size()));
+  };
+  service_.StartWorkflowExecution_handler = [&](grpc::ServerContext* ctx, const auto&, auto* r) {
+    record(ctx);
+    r->set_run_id("run-9");
+    return grpc::Status::OK;
+  };
+  service_.SignalWorkflowExecution_handler = [&](grpc::ServerContext* ctx, const auto&, auto*) {
+    record(ctx);
+    return grpc::Status::OK;
+  };
+  StartServer();
+  CliRun start = Run({"workflow", "start", "-q", "q", "-t", "T", "-w", "w1", "--traceparent", tp});
+  ASSERT_EQ(start.exit_code, kExitOk) << start.err;
+  EXPECT_EQ(start.out, "workflow_id=w1 run_id=run-9 trace_id=4bf92f3577b34da6a3ce929d0e0e4736\n");
+  CliRun signal = Run({"workflow", "signal", "-w", "w1", "--name", "go", "--traceparent", tp});
+  ASSERT_EQ(signal.exit_code, kExitOk) << signal.err;
+  CliRun plain = Run({"workflow", "signal", "-w", "w1", "--name", "go"});
+  ASSERT_EQ(plain.exit_code, kExitOk) << plain.err;
+  CliRun bad = Run({"workflow", "start", "-q", "q", "-t", "T", "--traceparent", "00-abc"});
+  EXPECT_NE(bad.exit_code, kExitOk);
+  EXPECT_THAT(bad.err, HasSubstr("--traceparent \"00-abc\" is not a W3C traceparent"));
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_EQ(sent.size(), 3u);  // the malformed one never left the CLI
+  EXPECT_EQ(sent[0], tp);
+  EXPECT_EQ(sent[1], tp);
+  EXPECT_THAT(sent[2], MatchesRegex("00-[0-9a-f]{32}-[0-9a-f]{16}-01"));
+  EXPECT_NE(sent[2], tp);
 }
 
 TEST_F(CliAppTest, StartRejectsInvalidJsonBeforeAnyCall) {

@@ -50,6 +50,8 @@ std::string FormatBreakerConfig(const api::v1::CircuitBreakerConfig& config);
 void AddSearchAttributeCommands(CLI::App& root, std::vector<Command>& commands);
 // `weft workflow count [--query Q]` on the `workflow` subcommand.
 void AddWorkflowCountCommand(CLI::App& wf, std::vector<Command>& commands);
+// `weft workflow trace` on the `workflow` subcommand (workflow_trace_command.cc).
+void AddWorkflowTraceCommand(CLI::App& wf, std::vector<Command>& commands);
 // `--search-attr Name=Value` flags as search attributes, each value read as the type the
 // namespace registered for Name (asks the server). INVALID_ARGUMENT names a bad flag.
 absl::StatusOr<api::v1::SearchAttributes> ParseSearchAttrFlags(

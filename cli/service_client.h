@@ -18,6 +18,8 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -74,13 +76,17 @@ class ServiceClient {
   ServiceClient(const ServiceClient&) = delete;
   ServiceClient& operator=(const ServiceClient&) = delete;
 
+  // Extra gRPC metadata for one call (e.g. traceparent), lower-case keys.
+  using Metadata = std::vector<std::pair<std::string, std::string>>;
+
   // Calls `method` with `request` and a deadline of `deadline` from now. On failure returns
   // the gRPC code with a message fit for the user (rpc_error.h).
   template <typename Request, typename Response>
   absl::StatusOr<Response> Call(Method<Request, Response> method, const Request& request,
-                                absl::Duration deadline = kDefaultDeadline) const {
+                                absl::Duration deadline = kDefaultDeadline,
+                                const Metadata& metadata = {}) const {
     if (stub_ == nullptr) return error_.ok() ? absl::FailedPreconditionError("no stub") : error_;
-    return Invoke(*stub_, method, request, deadline);
+    return Invoke(*stub_, method, request, deadline, metadata);
   }
   // The same for AdminService calls.
   template <typename Request, typename Response>
@@ -99,10 +105,12 @@ class ServiceClient {
   absl::StatusOr<Response> Invoke(S& stub,
                                   grpc::Status (S::*method)(grpc::ClientContext*, const Request&,
                                                             Response*),
-                                  const Request& request, absl::Duration deadline) const {
+                                  const Request& request, absl::Duration deadline,
+                                  const Metadata& metadata = {}) const {
     if (!error_.ok()) return error_;
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(deadline));
+    for (const auto& [key, value] : metadata) context.AddMetadata(key, value);
     if (!token_.empty()) context.AddMetadata("authorization", "Bearer " + token_);
     if (!api_key_.empty()) context.AddMetadata("x-weft-api-key", api_key_);
     Response response;

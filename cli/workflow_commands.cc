@@ -505,6 +505,7 @@ void AddWorkflowCommands(CLI::App& root, std::vector<Command>& commands) {
     commands.push_back({cmd, [args](CommandEnv& env) { return RunReset(*args, env); }});
   }
   AddWorkflowCountCommand(*wf, commands);
+  AddWorkflowTraceCommand(*wf, commands);
 }
 
 }  // namespace weft::cli
