@@ -16,6 +16,7 @@
 #include "cli/payload_json.h"
 #include "cli/uuid.h"
 #include "cli/workflow_result.h"
+#include "telemetry/trace_context.h"
 
 namespace weft::cli {
 namespace {
@@ -62,7 +63,21 @@ struct StartArgs {
   std::string id_reuse_policy;
   int priority = 0;                       // 0: not given, the server's default
   std::vector<std::string> search_attrs;  // Name=Value
+  std::string traceparent;                // empty: a new trace
 };
+
+// The W3C traceparent a start or signal is sent with: --traceparent, or a new trace.
+absl::StatusOr<std::string> OutgoingTraceparent(const std::string& flag) {
+  if (flag.empty()) return telemetry::TraceParent::NewRoot().ToString();
+  auto parsed = telemetry::TraceParent::Parse(flag);
+  if (!parsed) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--traceparent \"", flag,
+        "\" is not a W3C traceparent: expected 00-<32 lower-case hex trace id>-<16 hex span "
+        "id>-<2 hex flags>, e.g. 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
+  }
+  return parsed->ToString();
+}
 
 // Sets `*field` from the duration flag `flag` when it was given.
 absl::Status SetDuration(absl::string_view flag, const std::string& text,
@@ -105,14 +120,22 @@ int RunStart(const StartArgs& args, CommandEnv& env) {
     if (!attrs.ok()) return env.Fail(attrs.status());
     *request.mutable_search_attributes() = *std::move(attrs);
   }
-  auto response = env.client().Call(&Stub::StartWorkflowExecution, request);
+  auto traceparent = OutgoingTraceparent(args.traceparent);
+  if (!traceparent.ok()) return env.Fail(traceparent.status());
+  const std::string trace_id = telemetry::TraceParent::Parse(*traceparent)->TraceIdHex();
+  auto response =
+      env.client().Call(&Stub::StartWorkflowExecution, request, ServiceClient::kDefaultDeadline,
+                        {{telemetry::kTraceparentHeader, *traceparent}});
   if (!response.ok()) return env.Fail(response.status());
   if (env.json()) {
-    nlohmann::json out = {{"workflow_id", request.workflow_id()}, {"run_id", response->run_id()}};
+    nlohmann::json out = {{"workflow_id", request.workflow_id()},
+                          {"run_id", response->run_id()},
+                          {"trace_id", trace_id}};
     env.out() << out.dump() << "\n";
   } else {
-    env.out() << "workflow_id=" << request.workflow_id() << " run_id=" << response->run_id()
-              << "\n";
+    env.out() << "workflow_id=" << request.workflow_id() << " run_id=" << response->run_id();
+    if (!args.traceparent.empty()) env.out() << " trace_id=" << trace_id;
+    env.out() << "\n";
   }
   return kExitOk;
 }
@@ -267,6 +290,7 @@ struct SignalArgs {
   ExecutionArgs execution;
   std::string name;
   std::vector<std::string> inputs;
+  std::string traceparent;  // empty: a new trace
 };
 
 int RunSignal(const SignalArgs& args, CommandEnv& env) {
@@ -279,7 +303,11 @@ int RunSignal(const SignalArgs& args, CommandEnv& env) {
   if (input->payloads_size() > 0) *request.mutable_input() = *std::move(input);
   request.set_identity(env.identity());
   request.set_request_id(NewUuidV4());
-  auto response = env.client().Call(&Stub::SignalWorkflowExecution, request);
+  auto traceparent = OutgoingTraceparent(args.traceparent);
+  if (!traceparent.ok()) return env.Fail(traceparent.status());
+  auto response =
+      env.client().Call(&Stub::SignalWorkflowExecution, request, ServiceClient::kDefaultDeadline,
+                        {{telemetry::kTraceparentHeader, *traceparent}});
   if (!response.ok()) return env.Fail(response.status());
   if (env.json()) return env.PrintJson(*response);
   env.out() << "signal \"" << args.name << "\" sent to workflow \"" << args.execution.workflow_id
@@ -413,6 +441,9 @@ void AddWorkflowCommands(CLI::App& root, std::vector<Command>& commands) {
                     "Search attribute Name=Value, the value read as the attribute's registered "
                     "type (keyword lists: a JSON array or a,b,c); repeat for more")
         ->allow_extra_args(false);
+    cmd->add_option("--traceparent", args->traceparent,
+                    "W3C traceparent to continue (00-<trace id>-<span id>-<flags>); the run's "
+                    "events, tasks and log lines carry its trace id (default: a new trace)");
     commands.push_back({cmd, [args](CommandEnv& env) { return RunStart(*args, env); }});
   }
   {
@@ -470,6 +501,8 @@ void AddWorkflowCommands(CLI::App& root, std::vector<Command>& commands) {
     cmd->add_option("--name", args->name, "Signal name")->required();
     AddJsonOption(cmd, "-i,--input", args->inputs,
                   "One signal argument as JSON text; repeat for more");
+    cmd->add_option("--traceparent", args->traceparent,
+                    "W3C traceparent to continue (default: a new trace)");
     commands.push_back({cmd, [args](CommandEnv& env) { return RunSignal(*args, env); }});
   }
   {
