@@ -44,6 +44,10 @@ int main(int argc, char** argv) {
                  "how long a run's next task waits on this worker's sticky queue")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  std::string metrics_address;
+  app.add_option("--metrics-address", metrics_address,
+                 "serve this worker's Prometheus metrics at http://HOST:PORT/metrics "
+                 "(port 0: any free port, printed in the ready line; empty: off)");
   CLI11_PARSE(app, argc, argv);
 
   auto client = weft::Client::Connect({.address = address, .ns = ns});
@@ -55,7 +59,8 @@ int main(int argc, char** argv) {
       **client, {.task_queue = task_queue,
                  .max_task_queue_activities_per_second = activities_per_second,
                  .max_cached_workflows = max_cached_workflows,
-                 .sticky_schedule_to_start_timeout = std::chrono::milliseconds(sticky_timeout_ms)});
+                 .sticky_schedule_to_start_timeout = std::chrono::milliseconds(sticky_timeout_ms),
+                 .metrics_address = metrics_address});
   weft::samples::RegisterGreeting(worker);
   weft::samples::RegisterSleep(worker);
   weft::samples::RegisterAwaitSignal(worker);
@@ -73,7 +78,13 @@ int main(int argc, char** argv) {
     std::cerr << "weft-samples-worker: " << status << "\n";
     return 1;
   }
-  std::printf("weft-samples-worker ready task_queue=%s\n", task_queue.c_str());
+  std::string metrics;
+  if (worker.metrics_port() > 0) {
+    // The host asked for, with the port actually bound (port 0 picks one).
+    metrics = " metrics=" + metrics_address.substr(0, metrics_address.rfind(':') + 1) +
+              std::to_string(worker.metrics_port());
+  }
+  std::printf("weft-samples-worker ready task_queue=%s%s\n", task_queue.c_str(), metrics.c_str());
   std::fflush(stdout);
 
   int sig = 0;

@@ -16,6 +16,8 @@
 #ifndef WEFT_SDK_SRC_REPLAYER_H_
 #define WEFT_SDK_SRC_REPLAYER_H_
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +37,9 @@ struct ReplayResult {
   api::v1::WorkflowTaskFailedCause cause = api::v1::WORKFLOW_TASK_FAILED_CAUSE_UNSPECIFIED;
   std::string message;
   std::vector<api::v1::Command> commands;
+  // Set when the task's code ran live: the time spent before that, delivering the recorded
+  // events and re-running the completed tasks (the worker's replay-time metric).
+  std::optional<std::chrono::nanoseconds> replay_time;
 };
 
 // The answer to a query task.

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "weft/worker.h"
+#include "worker_metrics.h"
 #include "workflow_cache.h"
 #include "workflow_instance.h"
 
@@ -69,6 +70,7 @@ ReplayResult Worker::RunWorkflowTask(const WorkflowDefinition& definition,
     std::optional<ReplayResult> r = cached->Advance(task.history(), 0, nullptr, nullptr);
     if (r) {
       ++cache_hits_;
+      if (metrics_) metrics_->RecordStickyCacheHit();
       *instance = std::move(cached);
       return std::move(*r);
     }
@@ -76,6 +78,7 @@ ReplayResult Worker::RunWorkflowTask(const WorkflowDefinition& definition,
   // Not cached here (evicted, or this worker never ran it), or the cached state is not the
   // run's: replay the whole history.
   ++cache_misses_;
+  if (metrics_) metrics_->RecordStickyCacheMiss();
   cached.reset();
   api::v1::History history;
   if (absl::Status s = FetchHistory(execution, task.started_event_id(), &history); !s.ok()) {
@@ -103,6 +106,7 @@ absl::Status Worker::FetchHistory(const api::v1::WorkflowExecution& execution,
     api::v1::GetWorkflowExecutionHistoryResponse resp;
     grpc::Status status = client_.stub().GetWorkflowExecutionHistory(&ctx, req, &resp);
     if (!status.ok()) {
+      if (metrics_) metrics_->RecordRpcError("GetWorkflowExecutionHistory", status.error_code());
       return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
                           absl::StrCat("GetWorkflowExecutionHistory: ", status.error_message()));
     }
@@ -136,6 +140,9 @@ void Worker::ResetStickyTaskQueue(const RunCacheKey& run) {
   ctx.set_deadline(std::chrono::system_clock::now() + kResetDeadline);
   api::v1::ResetStickyTaskQueueResponse resp;
   grpc::Status status = client_.stub().ResetStickyTaskQueue(&ctx, req, &resp);
+  if (!status.ok() && metrics_) {
+    metrics_->RecordRpcError("ResetStickyTaskQueue", status.error_code());
+  }
   // Failing is harmless: the run's next task then waits out the sticky timeout.
   if (!status.ok() && status.error_code() != grpc::StatusCode::NOT_FOUND) {
     Log(absl::StrCat("ResetStickyTaskQueue of ", run.workflow_id, " failed (", status.error_code(),

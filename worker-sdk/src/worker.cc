@@ -9,16 +9,19 @@
 #include <type_traits>
 #include <typeinfo>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "activity_executor.h"
 #include "call_retry.h"
+#include "metrics_exporter.h"
 #include "proto_time.h"
 #include "replayer.h"
 #include "trace_support.h"
 #include "uuid.h"
 #include "weft/errors.h"
+#include "worker_metrics.h"
 #include "workflow_cache.h"
 #include "workflow_instance.h"
 
@@ -58,6 +61,44 @@ std::string Names(const Map& m) {
   return names.empty() ? "none" : absl::StrJoin(names, ", ");
 }
 
+// One long poll's result and wait in the worker's metrics.
+template <typename Response>
+void RecordPoll(WorkerMetrics& metrics, const Response& response, const grpc::Status& status,
+                std::chrono::steady_clock::time_point start) {
+  constexpr bool kActivity = std::is_same_v<Response, api::v1::PollActivityTaskQueueResponse>;
+  const auto kind = kActivity ? WorkerMetrics::Kind::kActivity : WorkerMetrics::Kind::kWorkflow;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!status.ok()) {
+    metrics.RecordPoll(kind, WorkerMetrics::PollResult::kError, seconds);
+    metrics.RecordRpcError(kActivity ? "PollActivityTaskQueue" : "PollWorkflowTaskQueue",
+                           status.error_code());
+    return;
+  }
+  metrics.RecordPoll(kind,
+                     response.task_token().empty() ? WorkerMetrics::PollResult::kEmpty
+                                                   : WorkerMetrics::PollResult::kTask,
+                     seconds);
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// A workflow task's answer in the worker's metrics: by the answer the worker sends, not by
+// whether the server still wanted it (a refused answer shows in the RPC errors).
+void RecordWorkflowTask(WorkerMetrics& metrics, const std::string& type, const ReplayResult& result,
+                        double seconds) {
+  metrics.RecordWorkflowTask(type, !result.task_failed, seconds);
+  if (result.task_failed &&
+      result.cause == api::v1::WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR) {
+    metrics.RecordNondeterminismError(type);
+  }
+  if (result.replay_time) {
+    metrics.RecordReplay(type, std::chrono::duration<double>(*result.replay_time).count());
+  }
+}
+
 }  // namespace
 
 Worker::Worker(Client& client, WorkerOptions options)
@@ -74,6 +115,7 @@ Worker::Worker(Client& client, WorkerOptions options)
     cache_ = std::make_unique<RunCache<WorkflowInstance>>(
         static_cast<size_t>(options_.max_cached_workflows), [this](const RunCacheKey& run) {
           ++evictions_;
+          if (metrics_) metrics_->RecordStickyCacheEviction();
           ResetStickyTaskQueue(run);
         });
   }
@@ -102,6 +144,9 @@ absl::Status Worker::Start() {
                                            options_.identity);
       !s.ok()) {
     return s;
+  }
+  if (!options_.metrics_address.empty()) {
+    if (absl::Status s = StartMetrics(); !s.ok()) return s;
   }
   started_ = true;
   // Pollers only for what this worker can run, as a worker with no activities must not take
@@ -160,6 +205,8 @@ void Worker::Shutdown() {
   // Nothing polls the sticky queue any more: send the cached runs' next tasks to the normal
   // queue now rather than after the sticky timeout.
   if (cache_) cache_->Clear();
+  // Nothing runs any more: take this worker's slots and cached runs out of the gauges.
+  metrics_.reset();
   absl::MutexLock lock(&mu_);
   stopped_ = true;
 }
@@ -188,7 +235,12 @@ bool Worker::Poll(const char* what, const Request& request, Response* response, 
       if (stopping_) return false;
       polls_.insert(&ctx);
     }
+    const auto poll_start = std::chrono::steady_clock::now();
     grpc::Status status = call(&ctx, request, response);
+    // CANCELLED: this worker is shutting down and cancelled its own poll.
+    if (metrics_ && status.error_code() != grpc::StatusCode::CANCELLED) {
+      RecordPoll(*metrics_, *response, status, poll_start);
+    }
     bool log_failure = false;
     bool log_recovery = false;
     {
@@ -232,6 +284,7 @@ bool Worker::Respond(const char* what, Call call) {
     detail::AddCurrentTraceMetadata(&ctx);  // the task's span (TaskScope)
     grpc::Status status = call(&ctx);
     if (status.ok()) return true;
+    if (metrics_) metrics_->RecordRpcError(what, status.error_code());
     if (status.error_code() == grpc::StatusCode::NOT_FOUND) return false;  // no longer current
     const bool limited = status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED;
     if ((status.error_code() != grpc::StatusCode::UNAVAILABLE && !limited) || attempt >= 5) {
@@ -349,6 +402,12 @@ void Worker::HandleWorkflowTask(const api::v1::PollWorkflowTaskQueueResponse& ta
                            {"run_id", task.workflow_execution().run_id()},
                            {"task_queue", options_.task_queue},
                            {"attempt", absl::StrCat(std::max(task.attempt(), 1))}});
+  // Metrics: a workflow slot is in use while this runs; the cache's size is updated after.
+  auto slot =
+      metrics_ ? std::optional(metrics_->TakeSlot(WorkerMetrics::Kind::kWorkflow)) : std::nullopt;
+  absl::Cleanup cache_gauge = [this] {
+    if (metrics_ && cache_) metrics_->SetStickyCacheSize(cache_->size());
+  };
   if (task.has_query()) {
     HandleQueryTask(task);
     return;
@@ -361,6 +420,7 @@ void Worker::HandleWorkflowTask(const api::v1::PollWorkflowTaskQueueResponse& ta
                .workflow_type()
                .name();
   }
+  const auto task_start = std::chrono::steady_clock::now();
   ReplayResult result;
   std::unique_ptr<WorkflowInstance> instance;  // the run's state after this task
   auto it = workflows_.find(type);
@@ -381,6 +441,7 @@ void Worker::HandleWorkflowTask(const api::v1::PollWorkflowTaskQueueResponse& ta
       result.message = absl::StrCat("workflow task panicked: ", e.what());
     }
   }
+  if (metrics_) RecordWorkflowTask(*metrics_, type, result, SecondsSince(task_start));
   if (result.task_failed) {
     Log(absl::StrCat("workflow task of ", task.workflow_execution().workflow_id(),
                      " failed: ", result.message));
@@ -439,6 +500,25 @@ void Worker::HandleActivityTask(const api::v1::PollActivityTaskQueueResponse& ta
                            {"activity_type", task.activity_type().name()},
                            {"task_queue", options_.task_queue},
                            {"attempt", absl::StrCat(std::max(task.attempt(), 1))}});
+  // Metrics: an activity slot in use while this runs; the attempt's outcome and run time.
+  auto slot =
+      metrics_ ? std::optional(metrics_->TakeSlot(WorkerMetrics::Kind::kActivity)) : std::nullopt;
+  if (metrics_ && task.has_scheduled_time() && task.has_started_time()) {
+    metrics_->RecordScheduleToStart(
+        task.activity_type().name(),
+        std::chrono::duration<double>(detail::FromProtoTimestamp(task.started_time()) -
+                                      detail::FromProtoTimestamp(task.scheduled_time()))
+            .count());
+  }
+  const auto activity_start = std::chrono::steady_clock::now();
+  std::optional<double> ran_seconds;  // the activity code's run time, once it returned
+  auto outcome = WorkerMetrics::ActivityOutcome::kFailed;
+  absl::Cleanup record_activity = [&] {
+    if (metrics_) {
+      metrics_->RecordActivity(task.activity_type().name(), outcome,
+                               ran_seconds.value_or(SecondsSince(activity_start)));
+    }
+  };
   const std::string& token = task.task_token();
   auto fail = [&](const api::v1::Failure& failure) {
     api::v1::RespondActivityTaskFailedRequest req;
@@ -487,6 +567,9 @@ void Worker::HandleActivityTask(const api::v1::PollActivityTaskQueueResponse& ta
     detail::AddCurrentTraceMetadata(&ctx);
     grpc::Status status = client_.stub().RecordActivityTaskHeartbeat(&ctx, req, &resp);
     // NOT_FOUND: the attempt is no longer current (timed out, workflow closed): stop.
+    if (!status.ok() && metrics_) {
+      metrics_->RecordRpcError("RecordActivityTaskHeartbeat", status.error_code());
+    }
     if (status.error_code() == grpc::StatusCode::NOT_FOUND) return true;
     if (!status.ok()) {
       Log(absl::StrCat("RecordActivityTaskHeartbeat failed (", status.error_code(), ": ",
@@ -502,13 +585,16 @@ void Worker::HandleActivityTask(const api::v1::PollActivityTaskQueueResponse& ta
   try {
     try {
       result = it->second.Invoke(ctx, task.input());
+      ran_seconds = SecondsSince(activity_start);
     } catch (...) {
+      ran_seconds = SecondsSince(activity_start);
       // The next attempt starts from the last heartbeat the server has: send the latest one.
       ctx.FlushHeartbeat();
       throw;
     }
   } catch (const CanceledError& e) {
     if (ctx.IsCancelRequested()) {
+      outcome = WorkerMetrics::ActivityOutcome::kCanceled;
       api::v1::RespondActivityTaskCanceledRequest req;
       req.set_namespace_(client_.ns());
       req.set_task_token(token);
@@ -534,6 +620,7 @@ void Worker::HandleActivityTask(const api::v1::PollActivityTaskQueueResponse& ta
     fail(MakeFailure("unknown exception", "UnknownError", false));
     return;
   }
+  outcome = WorkerMetrics::ActivityOutcome::kCompleted;
   api::v1::RespondActivityTaskCompletedRequest req;
   req.set_namespace_(client_.ns());
   req.set_task_token(token);

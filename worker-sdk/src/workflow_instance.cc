@@ -2,6 +2,7 @@
 
 #include <cxxabi.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <memory>
 #include <typeinfo>
@@ -161,6 +162,7 @@ bool WorkflowInstance::RunTask(bool replaying, int64_t completed_event_id,
 std::optional<ReplayResult> WorkflowInstance::Advance(const api::v1::History& history, int first,
                                                       const api::v1::WorkflowQuery* query,
                                                       QueryResult* query_result) {
+  const auto advance_start = std::chrono::steady_clock::now();
   ReplayResult result;
   auto fail_task = [&result](api::v1::WorkflowTaskFailedCause cause, std::string message) {
     result.task_failed = true;
@@ -195,6 +197,7 @@ std::optional<ReplayResult> WorkflowInstance::Advance(const api::v1::History& hi
         task_started_time_ = e.event_time();
         // A query runs the code for the last events at the end, commands dropped.
         if (i == n - 1 && !closed_ && query == nullptr) {
+          result.replay_time = std::chrono::steady_clock::now() - advance_start;
           if (!RunTask(false, 0, {})) break;
           result.commands = runtime_.TakeCommands();
           live_started_event_id_ = e.event_id();

@@ -57,6 +57,8 @@ class WorkflowInstance;  // worker-sdk/src: a cached run
 namespace detail {
 class ActivityExecutor;  // worker-sdk/src: activity slots and the threads that run them
 }  // namespace detail
+class MetricsExporter;   // worker-sdk/src: the process's /metrics endpoint
+class WorkerMetrics;     // worker-sdk/src: this worker's series
 struct ReplayResult;
 struct RunCacheKey;
 template <typename T>
@@ -94,6 +96,11 @@ struct WorkerOptions {
   // $WEFT_LOG_FORMAT, else the process's setting (info, json). Settings are process-wide.
   std::string log_level;
   std::string log_format;
+  // Prometheus metrics of this worker (task slots, polls, workflow task and replay times,
+  // activities, sticky cache, RPC errors: README "Worker metrics") served as
+  // http://HOST:PORT/metrics from Start() on. Empty: off. Port 0 lets the OS pick one (see
+  // metrics_port()). All Workers of a process share one endpoint: give them the same address.
+  std::string metrics_address;
 };
 
 // Counters of a worker's sticky execution, since it was created.
@@ -138,6 +145,9 @@ class Worker {
   StickyStats sticky_stats() const;
   // Activity tasks this worker got back eagerly in workflow-task answers (not polled).
   int64_t eager_activity_tasks() const { return eager_activity_tasks_; }
+  // The port this worker's metrics are served on once Start() succeeded; 0 when
+  // metrics_address is empty. Start() also logs the URL.
+  int metrics_port() const;
 
  private:
   // Polls one kind of task until shutdown, handing each task that arrives to `handle`.
@@ -176,6 +186,9 @@ class Worker {
   template <typename Call>
   bool Respond(const char* what, Call call);
   bool stopping() const;
+  // Acquires the process's metrics endpoint for options_.metrics_address and creates this
+  // worker's series (metrics_worker.cc).
+  absl::Status StartMetrics();
   void Log(const std::string& line) const;
 
   Client& client_;
@@ -196,6 +209,9 @@ class Worker {
   // Set when a reset failed while shutting down (server unreachable): skip the others, their
   // tasks fall back after the sticky timeout anyway.
   std::atomic<bool> skip_resets_{false};
+  // Set by Start() when metrics_address is given; the exporter outlives the metrics.
+  std::shared_ptr<MetricsExporter> metrics_exporter_;
+  std::unique_ptr<WorkerMetrics> metrics_;
 
   mutable absl::Mutex mu_;
   bool started_ ABSL_GUARDED_BY(mu_) = false;
