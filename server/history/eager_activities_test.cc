@@ -180,6 +180,16 @@ class EagerActivitiesTest : public ::testing::Test {
     return 0;
   }
 
+  double ScheduleToStartSum() {
+    for (const auto& family : metrics_.registry()->Collect()) {
+      if (family.name != "weft_activity_schedule_to_start_seconds") continue;
+      double sum = 0;
+      for (const auto& m : family.metric) sum += m.histogram.sample_sum;
+      return sum;
+    }
+    return -1;
+  }
+
   // Polls the activity's state (timers fire on their own thread) until it is `state`.
   bool WaitForState(const std::string& wf, const std::string& activity_id,
                     const std::string& state) {
@@ -256,6 +266,8 @@ TEST_F(EagerActivitiesTest, StartedInTheSameCommitAndReturnedInTheResponse) {
             2);
   EXPECT_EQ(Metric("weft_activity_attempts_total", {{"namespace", "ns"}, {"activity_type", "A"}}),
             2);
+  EXPECT_EQ(Metric("weft_activity_schedule_to_start_seconds", {{"namespace", "ns"}}), 2);
+  EXPECT_EQ(ScheduleToStartSum(), 0);
 }
 
 TEST_F(EagerActivitiesTest, NoMoreThanTheOfferedSlotsTheRestGoThroughMatching) {
