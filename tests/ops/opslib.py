@@ -177,9 +177,18 @@ def start_weft_server(binary, workdir, timeout=60):
     return WeftServer(proc, m.group(1), m.group(2))
 
 
-def start_samples_worker(binary, workdir, grpc, timeout=60):
-    proc = Proc("weft-samples-worker", [binary, "--address", grpc], workdir)
-    proc.wait_for_line(r"weft-samples-worker ready", timeout)
+def start_samples_worker(binary, workdir, grpc, timeout=60, metrics_address=None):
+    """Starts the samples worker. With metrics_address (e.g. 127.0.0.1:0) it serves its own
+    /metrics; proc.metrics is then the HOST:PORT it bound, read from its ready line."""
+    argv = [binary, "--address", grpc]
+    if metrics_address:
+        argv += ["--metrics-address", metrics_address]
+    proc = Proc("weft-samples-worker", argv, workdir)
+    m = proc.wait_for_line(r"weft-samples-worker ready(?:.* metrics=(\S+))?", timeout)
+    proc.metrics = m.group(1)
+    if metrics_address and not proc.metrics:
+        fail(f"weft-samples-worker --metrics-address {metrics_address} printed no metrics address; "
+             f"output:\n{proc.output()}")
     return proc
 
 

@@ -180,6 +180,10 @@ TEST_F(WorkerMetricsTest, KnownSeriesStartAtZero) {
   }
   EXPECT_EQ(Value(s, "weft_worker_sticky_cache_hits_total{namespace=\"ns\",task_queue=\"q\"}"), 0);
   EXPECT_EQ(Value(s,
+                  "weft_worker_rpc_errors_total{code=\"UNAVAILABLE\",method="
+                  "\"RespondActivityTaskCompleted\",namespace=\"ns\",task_queue=\"q\"}"),
+            0);
+  EXPECT_EQ(Value(s,
                   "weft_worker_activity_schedule_to_start_seconds_count{activity_type="
                   "\"Charge\",namespace=\"ns\",task_queue=\"q\"}"),
             0);

@@ -51,6 +51,14 @@ const char* OutcomeName(WorkerMetrics::ActivityOutcome o) {
   return "failed";
 }
 
+// The calls a worker makes. Their UNAVAILABLE series (the server is down or restarting, the
+// error an alert would watch) exist from the start; other codes appear when they happen.
+constexpr const char* kRpcMethods[] = {
+    "PollWorkflowTaskQueue",       "PollActivityTaskQueue",       "RespondWorkflowTaskCompleted",
+    "RespondWorkflowTaskFailed",   "RespondQueryTaskCompleted",   "RespondActivityTaskCompleted",
+    "RespondActivityTaskFailed",   "RespondActivityTaskCanceled", "RecordActivityTaskHeartbeat",
+    "GetWorkflowExecutionHistory", "ResetStickyTaskQueue"};
+
 constexpr WorkerMetrics::Kind kKinds[] = {WorkerMetrics::Kind::kWorkflow,
                                           WorkerMetrics::Kind::kActivity};
 constexpr WorkerMetrics::PollResult kPollResults[] = {WorkerMetrics::PollResult::kTask,
@@ -133,6 +141,8 @@ WorkerMetrics::WorkerMetrics(prometheus::Registry& registry, std::string ns, std
       polls_.Add(With("kind", KindName(kind), "result", ResultName(r)));
     poll_latency_.Add(With("kind", KindName(kind)), PollBuckets());
   }
+  for (const char* method : kRpcMethods)
+    rpc_errors_.Add(With("method", method, "code", "UNAVAILABLE"));
   for (const std::string& type : workflow_types) {
     workflow_task_execution_.Add(With("workflow_type", type), TaskBuckets());
     workflow_task_replay_.Add(With("workflow_type", type), TaskBuckets());
