@@ -357,3 +357,71 @@ TEST_F(HistoryEngineTest, ActivityPriorityOutOfRangeFailsTheWorkflowTaskAsABadCo
 
 }  // namespace
 }  // namespace weft::history
+
+namespace weft::history {
+namespace {
+
+// ActivityTaskStarted is appended when the attempt closes but carries the time it started,
+// so that a timeline of the history splits queue wait from execution.
+TEST(ActivityStartedEventTimeTest, StartedEventIsDatedWhenTheAttemptStarted) {
+  char tmpl[] = "/tmp/weft-history-test-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  const absl::Time t0 = clock.Now();
+  FakeMatching matching;
+  NamespaceRef ns{"ns-id", "ns"};
+  {
+    auto store = storage::Store::Open(dir);
+    ASSERT_TRUE(store.ok()) << store.status();
+    HistoryEngine::Options opts;
+    opts.num_shards = 1;
+    HistoryEngine engine(store->get(), &matching, &clock, nullptr, opts);
+    ASSERT_TRUE(engine.Start().ok());
+    StartWorkflowExecutionRequest start;
+    start.set_workflow_id("timed");
+    start.mutable_workflow_type()->set_name("Wf");
+    start.mutable_task_queue()->set_name("q");
+    ASSERT_TRUE(engine.StartWorkflowExecution(ns, start, nullptr).ok());
+    auto wt_task = matching.Next(internal::TASK_KIND_WORKFLOW);
+    ASSERT_TRUE(wt_task.has_value());
+    auto wt = engine.RecordWorkflowTaskStarted(ns, *wt_task, "w");
+    ASSERT_TRUE(wt.ok()) << wt.status();
+    RespondWorkflowTaskCompletedRequest respond;
+    respond.set_task_token(wt->task_token());
+    Command* c = respond.add_commands();
+    c->set_command_type(COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK);
+    auto* a = c->mutable_schedule_activity_task_command_attributes();
+    a->set_activity_id("1");
+    a->mutable_activity_type()->set_name("A");
+    *a->mutable_start_to_close_timeout() = ToProto(absl::Seconds(30));
+    ASSERT_TRUE(engine.RespondWorkflowTaskCompleted(ns, respond).ok());
+
+    clock.Advance(absl::Seconds(2));  // waits 2 s in the queue
+    auto act_task = matching.Next(internal::TASK_KIND_ACTIVITY);
+    ASSERT_TRUE(act_task.has_value());
+    auto act = engine.RecordActivityTaskStarted(ns, *act_task, "w");
+    ASSERT_TRUE(act.ok()) << act.status();
+    clock.Advance(absl::Seconds(5));  // runs 5 s
+    RespondActivityTaskCompletedRequest done;
+    done.set_task_token(act->task_token());
+    done.set_identity("w");
+    ASSERT_TRUE(engine.RespondActivityTaskCompleted(ns, done).ok());
+
+    GetWorkflowExecutionHistoryRequest req;
+    req.mutable_execution()->set_workflow_id("timed");
+    auto h = engine.GetWorkflowExecutionHistory(ns, req, absl::Now());
+    ASSERT_TRUE(h.ok()) << h.status();
+    std::map<EventType, absl::Time> times;
+    for (const auto& e : h->history().events()) times[e.event_type()] = FromProto(e.event_time());
+    ASSERT_TRUE(times.contains(EVENT_TYPE_ACTIVITY_TASK_STARTED));
+    ASSERT_TRUE(times.contains(EVENT_TYPE_ACTIVITY_TASK_COMPLETED));
+    EXPECT_EQ(times[EVENT_TYPE_ACTIVITY_TASK_SCHEDULED], t0);
+    EXPECT_EQ(times[EVENT_TYPE_ACTIVITY_TASK_STARTED], t0 + absl::Seconds(2));
+    EXPECT_EQ(times[EVENT_TYPE_ACTIVITY_TASK_COMPLETED], t0 + absl::Seconds(7));
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace weft::history
