@@ -2,7 +2,7 @@
 """Generates the weft Grafana dashboards in deploy/grafana/dashboards/.
 
 The dashboards are committed as plain JSON (what Grafana provisioning loads); this script is
-their source, so that the four dashboards share one set of template variables, units and
+their source, so that the five dashboards share one set of template variables, units and
 panel conventions. Edit here, run `python3 deploy/grafana/generate_dashboards.py`, and commit
 both. `tests/ops/validate_deploy.py` fails when the JSON and this script disagree.
 
@@ -20,6 +20,9 @@ NOT_LONG_POLL = 'method!~"Poll.*|GetWorkflowExecutionHistory"'
 # Status codes that a caller cannot fix by changing its request.
 SERVER_ERROR_CODES = 'code=~"UNKNOWN|INTERNAL|UNAVAILABLE|DATA_LOSS|DEADLINE_EXCEEDED|UNIMPLEMENTED"'
 INSTANCE = 'instance=~"$instance"'
+# Worker processes (job weft-workers, or a PodMonitor on Kubernetes): their own variable, so
+# that the server's $instance, carried over by the dashboard links, filters nothing here.
+WORKER = 'instance=~"$worker"'
 NS = 'namespace=~"$namespace"'
 # weft_task_queue_backlog is filtered by task queue only: see the panel description.
 TQ = 'task_queue=~"$task_queue"'
@@ -30,8 +33,10 @@ BACKLOG_NOTE = (
 )
 
 
-def templating():
-    """Variables shared by every dashboard: data source, instance, namespace, task queue."""
+def templating(workers=False):
+    """Variables shared by every dashboard: data source, instance, namespace, task queue. The
+    workers dashboard takes namespaces and task queues from the workers' own series and adds
+    $worker (the worker processes)."""
 
     def query_var(name, label, query, description):
         return {
@@ -51,6 +56,20 @@ def templating():
             "hide": 0,
         }
 
+    if workers:
+        namespace = query_var("namespace", "Namespace", "label_values(weft_worker_polls_total, namespace)",
+                              "Namespaces the workers poll")
+        task_queue = query_var("task_queue", "Task queue", "label_values(weft_worker_polls_total, task_queue)",
+                               "Task queues the workers poll")
+    else:
+        namespace = query_var("namespace", "Namespace", "label_values(weft_workflows_started_total, namespace)",
+                              "weft namespaces that have started workflows")
+        task_queue = query_var("task_queue", "Task queue", "label_values(weft_task_queue_backlog, task_queue)",
+                               "Task queues that have had a backlog")
+    extra = []
+    if workers:
+        extra.append(query_var("worker", "Worker", "label_values(weft_worker_polls_total, instance)",
+                               "Worker processes that serve /metrics (scrape targets with weft_worker_ series)"))
     return {
         "list": [
             {
@@ -64,11 +83,9 @@ def templating():
             },
             query_var("instance", "Server", 'label_values(up{job="weft-server"}, instance)',
                       "weft-server instances (Prometheus scrape targets of job weft-server)"),
-            query_var("namespace", "Namespace", "label_values(weft_workflows_started_total, namespace)",
-                      "weft namespaces that have started workflows"),
-            query_var("task_queue", "Task queue", "label_values(weft_task_queue_backlog, task_queue)",
-                      "Task queues that have had a backlog"),
-        ]
+            namespace,
+            task_queue,
+        ] + extra
     }
 
 
@@ -151,7 +168,7 @@ def stat(title, expr, unit, description, thresholds=None, decimals=None):
     }
 
 
-def dashboard(uid, title, description, build_panels):
+def dashboard(uid, title, description, build_panels, workers=False):
     layout = Layout()
     panels = build_panels(layout)
     return {
@@ -166,7 +183,7 @@ def dashboard(uid, title, description, build_panels):
         "schemaVersion": 38,
         "version": 1,
         "time": {"from": "now-3h", "to": "now"},
-        "templating": templating(),
+        "templating": templating(workers),
         "annotations": {"list": []},
         "links": [
             {"type": "dashboards", "tags": ["weft"], "asDropdown": True, "title": "weft dashboards",
@@ -424,6 +441,117 @@ def workflows(layout):
     return p
 
 
+def workers(layout):
+    sel = f"{WORKER},{NS},{TQ}"
+    p = []
+    p.append(layout.row("Task slots and polls"))
+    p.append(layout.place(timeseries(
+        "Task slots",
+        [(f'sum by (kind, state) (weft_worker_task_slots{{{sel}}})', "{{kind}} {{state}}")],
+        "none", "Tasks the workers run now (used) and could start on top (available), by kind. "
+        "Available at zero with a backlog on the server: add workers or raise their concurrency."),
+        8, 8))
+    p.append(layout.place(timeseries(
+        "Slot utilisation",
+        [(f'sum by (kind) (weft_worker_task_slots{{{sel},state="used"}}) / '
+          f'sum by (kind) (weft_worker_task_slots{{{sel}}})', "{{kind}}")],
+        "percentunit", "Used share of the task slots, by kind. Near 100% for long: the workers are "
+        "the bottleneck."), 8, 8))
+    p.append(layout.place(timeseries(
+        "Polls by result",
+        [(f"sum by (kind, result) (rate(weft_worker_polls_total{{{sel}}}[$__rate_interval]))",
+          "{{kind}} {{result}}")],
+        "reqps", "Long polls returned per second: with a task, empty (the server's 60 s poll "
+        "expired: idle workers), or an error (see RPC errors)."), 8, 8))
+    p.append(layout.place(timeseries(
+        "Poll wait",
+        [(f"histogram_quantile({q}, sum by (kind, le) (rate(weft_worker_poll_latency_seconds_bucket"
+          f"{{{sel}}}[$__rate_interval])))", f"{{{{kind}}}} p{int(q * 100)}") for q in (0.5, 0.99)],
+        "s", "How long a poll waited for a task. Long: the workers have spare capacity. Near zero: "
+        "tasks wait for the workers instead."), 12, 8))
+    p.append(layout.place(timeseries(
+        "RPC errors by method and code",
+        [(f"sum by (method, code) (rate(weft_worker_rpc_errors_total{{{sel}}}[$__rate_interval]))",
+          "{{method}} {{code}}")],
+        "reqps", "Calls from the workers to the server that failed. UNAVAILABLE: the server is "
+        "unreachable or restarting; NOT_FOUND on Respond*: the task timed out before the answer; "
+        "RESOURCE_EXHAUSTED: rate limited."), 12, 8))
+
+    p.append(layout.row("Workflow tasks"))
+    p.append(layout.place(timeseries(
+        "Workflow tasks by outcome",
+        [(f"sum by (workflow_type, outcome) (rate(weft_worker_workflow_tasks_total{{{sel}}}[$__rate_interval]))",
+          "{{workflow_type}} {{outcome}}")],
+        "ops", "Workflow tasks answered per second: completed (commands sent) or failed (the "
+        "server retries the task)."), 12, 8))
+    p.append(layout.place(timeseries(
+        "Non-determinism errors",
+        [(f"sum by (workflow_type) (increase(weft_worker_nondeterminism_errors_total{{{sel}}}[$__rate_interval]))",
+          "{{workflow_type}}")],
+        "none", "Workflow tasks failed because the code no longer matches the recorded history "
+        "(a deploy changed the workflow without ctx.GetVersion). The runs are stuck until the "
+        "code is fixed or rolled back. Alert: WeftWorkerNondeterminismErrors."), 12, 8))
+    p.append(layout.place(timeseries(
+        "Workflow task execution p99",
+        [(f"histogram_quantile(0.99, sum by (workflow_type, le) (rate("
+          f"weft_worker_workflow_task_execution_seconds_bucket{{{sel}}}[$__rate_interval])))",
+          "{{workflow_type}}")],
+        "s", "Time to answer a workflow task (replay, the new code, fetching history on a cache "
+        "miss). It must stay well under the workflow task timeout (10 s by default)."), 12, 8))
+    p.append(layout.place(timeseries(
+        "Replay time p99",
+        [(f"histogram_quantile(0.99, sum by (workflow_type, le) (rate("
+          f"weft_worker_workflow_task_replay_seconds_bucket{{{sel}}}[$__rate_interval])))",
+          "{{workflow_type}}")],
+        "s", "Time spent replaying recorded history before a task's new code ran. Grows with "
+        "history length when runs are not cached (sticky cache misses, small cache): consider "
+        "continue-as-new for long histories."), 12, 8))
+
+    p.append(layout.row("Activities"))
+    p.append(layout.place(timeseries(
+        "Activities by outcome",
+        [(f"sum by (activity_type, outcome) (rate(weft_worker_activities_total{{{sel}}}[$__rate_interval]))",
+          "{{activity_type}} {{outcome}}")],
+        "ops", "Activity attempts finished per second in the workers: completed, failed (the "
+        "server retries under the retry policy) or canceled."), 8, 8))
+    p.append(layout.place(timeseries(
+        "Activity execution p99",
+        [(f"histogram_quantile(0.99, sum by (activity_type, le) (rate("
+          f"weft_worker_activity_execution_seconds_bucket{{{sel}}}[$__rate_interval])))",
+          "{{activity_type}}")],
+        "s", "How long an activity attempt ran in the worker; compare with its start-to-close "
+        "timeout."), 8, 8))
+    p.append(layout.place(timeseries(
+        "Schedule-to-start p99",
+        [(f"histogram_quantile(0.99, sum by (activity_type, le) (rate("
+          f"weft_worker_activity_schedule_to_start_seconds_bucket{{{sel}}}[$__rate_interval])))",
+          "{{activity_type}}")],
+        "s", "How long attempts waited in the task queue before a worker took them (the server's "
+        "timestamps). Rising: too few activity slots."), 8, 8))
+
+    p.append(layout.row("Sticky cache"))
+    p.append(layout.place(timeseries(
+        "Cached runs",
+        [(f"sum by (instance, task_queue) (weft_worker_sticky_cache_size{{{sel}}})",
+          "{{instance}} {{task_queue}}")],
+        "none", "Workflow runs kept in memory for sticky execution (bounded by "
+        "max_cached_workflows)."), 8, 8))
+    p.append(layout.place(timeseries(
+        "Cache hit ratio",
+        [(f"sum(rate(weft_worker_sticky_cache_hits_total{{{sel}}}[$__rate_interval])) / "
+          f"(sum(rate(weft_worker_sticky_cache_hits_total{{{sel}}}[$__rate_interval])) + "
+          f"sum(rate(weft_worker_sticky_cache_misses_total{{{sel}}}[$__rate_interval])))", "hit ratio")],
+        "percentunit", "Share of partial-history tasks continued from the cache. A miss fetches "
+        "and replays the whole history."), 8, 8))
+    p.append(layout.place(timeseries(
+        "Cache evictions",
+        [(f"sum by (instance) (rate(weft_worker_sticky_cache_evictions_total{{{sel}}}[$__rate_interval]))",
+          "{{instance}}")],
+        "ops", "Runs pushed out of a full cache per second. Steady evictions: raise "
+        "max_cached_workflows (memory permitting)."), 8, 8))
+    return p
+
+
 DASHBOARDS = {
     "weft-overview.json": ("weft-overview", "weft / Overview",
                            "Is weft healthy: availability, errors, latency, throughput, backlog.", overview),
@@ -433,14 +561,17 @@ DASHBOARDS = {
                               "Backlogs, pollers and dispatch.", task_queues),
     "weft-workflows-activities.json": ("weft-workflows", "weft / Workflows & activities",
                                        "Workflow outcomes and activity attempts and failures.", workflows),
+    "weft-workers.json": ("weft-workers", "weft / Workers",
+                          "The worker processes' own metrics: slots, polls, task and replay times, "
+                          "activities, sticky cache.", workers, True),
 }
 
 
 def render():
     """Returns {file name: JSON text} for every dashboard."""
     return {
-        name: json.dumps(dashboard(uid, title, desc, build), indent=2, sort_keys=True) + "\n"
-        for name, (uid, title, desc, build) in DASHBOARDS.items()
+        name: json.dumps(dashboard(*spec), indent=2, sort_keys=True) + "\n"
+        for name, spec in DASHBOARDS.items()
     }
 
 

@@ -3,10 +3,11 @@
 
 Starts weft-server and the samples worker, and Debian's Prometheus on loopback (temporary
 TSDB) with deploy/prometheus/prometheus.yml rewritten only where a test must: targets point
-at this test's server, intervals are 1 s, rule paths are absolute, and the node_exporter job
-is dropped (no node_exporter here). The rule files are the shipped ones, unmodified.
+at this test's server and at its samples worker's own /metrics (a file_sd target file in the
+work directory), intervals are 1 s, rule paths are absolute, and the node_exporter job is
+dropped (no node_exporter here). The rule files are the shipped ones, unmodified.
 Then, through Prometheus' HTTP API:
-  1. the weft-server target is up, and the counters of the workflows run arrive exactly;
+  1. the weft-server and weft-workers targets are up, and the counters of the workflows run arrive exactly;
   2. rate()/increase() of completed workflows are positive;
   3. every rule of the shipped rule files loaded and evaluates without error, and no
      alert is pending or firing on a healthy server;
@@ -45,10 +46,13 @@ PANELS_WITH_DATA = {
     "weft-task-queues.json": ["Polls per second", "Activity tasks dispatched by type"],
     "weft-workflows-activities.json": ["Started by namespace", "Closed by outcome",
                                        "Attempts by activity type"],
+    "weft-workers.json": ["Task slots", "Slot utilisation", "Polls by result",
+                          "Workflow tasks by outcome", "Activities by outcome",
+                          "Workflow task execution p99", "Replay time p99"],
 }
 
 
-def test_config(server_http):
+def test_config(server_http, workers_file):
     """The shipped prometheus.yml with only test-specific changes."""
     with open(os.path.join(opslib.DEPLOY, "prometheus", "prometheus.yml")) as f:
         cfg = yaml.safe_load(f)
@@ -59,8 +63,7 @@ def test_config(server_http):
     if "weft-server" not in jobs or "weft-workers" not in jobs:
         fail(f"prometheus.yml: expected jobs weft-server and weft-workers, found {sorted(jobs)}")
     jobs["weft-server"]["static_configs"] = [{"targets": [server_http]}]
-    workers_glob = os.path.join(opslib.DEPLOY, "prometheus", "targets", "weft-workers*.json")
-    jobs["weft-workers"]["file_sd_configs"][0]["files"] = [workers_glob]
+    jobs["weft-workers"]["file_sd_configs"][0]["files"] = [workers_file]
     cfg["scrape_configs"] = [j for name, j in jobs.items() if name != "node"]
     return cfg
 
@@ -132,7 +135,8 @@ def evaluated_at(rfc3339):
 
 def dashboard_queries():
     """{dashboard file: [(panel title, PromQL)]} with Grafana variables replaced."""
-    subst = {"$__rate_interval": "1m", "$instance": ".*", "$namespace": ".*", "$task_queue": ".*"}
+    subst = {"$__rate_interval": "1m", "$instance": ".*", "$namespace": ".*", "$task_queue": ".*",
+             "$worker": ".*"}
     out = {}
     for path in opslib.DASHBOARD_FILES:
         with open(path) as f:
@@ -157,11 +161,16 @@ def main():
 
     workdir = opslib.make_workdir("weft-prometheus-test-")
     server = opslib.start_weft_server(server_bin, workdir)
-    worker = opslib.start_samples_worker(worker_bin, workdir, server.grpc)
+    worker = opslib.start_samples_worker(worker_bin, workdir, server.grpc,
+                                         metrics_address="127.0.0.1:0")
+    # The shipped targets file's format, with this test's worker.
+    workers_file = os.path.join(workdir, "weft-workers.json")
+    with open(workers_file, "w") as f:
+        json.dump([{"targets": [worker.metrics], "labels": {"service": "weft-samples-worker"}}], f)
 
     config_path = os.path.join(workdir, "prometheus.yml")
     with open(config_path, "w") as f:
-        yaml.safe_dump(test_config(server.http), f)
+        yaml.safe_dump(test_config(server.http, workers_file), f)
     check = opslib.run(["promtool", "check", "config", config_path], check=False)
     if check.returncode != 0:
         fail(f"promtool check config rejected the test config:\n{check.stdout}{check.stderr}")
@@ -170,6 +179,9 @@ def main():
     wait_for("the weft-server target to be up",
              lambda: api.scalar('up{job="weft-server"}') == 1.0, timeout=30)
     log("ok: target weft-server is up")
+    wait_for("the weft-workers target (the samples worker) to be up",
+             lambda: api.scalar('up{job="weft-workers"}') == 1.0, timeout=30)
+    log(f"ok: target weft-workers ({worker.metrics}) is up")
 
     def cli(*args, timeout=60):
         return opslib.run([cli_bin, "--address", server.grpc, *args], timeout=timeout)
@@ -203,6 +215,11 @@ def main():
     if started != total:
         fail(f"weft_workflows_started_total is {started} in Prometheus, want {total}")
     log(f"ok: Prometheus has {total} started and {total} completed workflows")
+    worker_done = ('sum(weft_worker_activities_total{job="weft-workers",activity_type="ComposeGreeting",'
+                   'outcome="completed"})')
+    wait_for(f"Prometheus to see the worker's {total} completed ComposeGreeting activities",
+             lambda: api.scalar(worker_done) == total, timeout=20)
+    log(f"ok: Prometheus has the worker's {total} completed activities (job weft-workers)")
 
     # 2. rate() and increase() over the last minute: positive while the runs are within it.
     rate = api.scalar(f"sum(rate({completed}[1m]))")

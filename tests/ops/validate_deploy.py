@@ -135,10 +135,15 @@ def check_grafana():
             check(p.get("targets"), f"{name}: panel {p['title']!r} has no queries")
             for t in p.get("targets", []):
                 check(t.get("expr"), f"{name}: panel {p['title']!r} has an empty query")
-                # Every weft query is scoped to the selected servers.
-                if "weft_" in t.get("expr", ""):
-                    check('instance=~"$instance"' in t["expr"],
-                          f"{name}: panel {p['title']!r} ignores $instance: {t['expr']}")
+                # Every weft query is scoped to the selected servers, or for the workers' own
+                # series (weft_worker_*), to the selected worker processes.
+                expr = t.get("expr", "")
+                if "weft_" in expr:
+                    var = "$worker" if "weft_worker_" in expr else "$instance"
+                    check(f'instance=~"{var}"' in expr,
+                          f"{name}: panel {p['title']!r} ignores {var}: {expr}")
+                    if "weft_worker_" in expr:
+                        check(var.lstrip("$") in variables, f"{name}: template variable {var} missing")
     for path in glob.glob(os.path.join(DEPLOY, "grafana", "provisioning", "*", "*.yml")):
         doc = load_yaml_all(path)[0]
         check(doc.get("apiVersion") == 1, f"{path}: provisioning apiVersion must be 1")
@@ -194,7 +199,8 @@ def check_kubernetes():
         by_kind.setdefault(d["kind"], []).append(d)
     expected = {"Namespace": "v1", "ConfigMap": "v1", "Service": "v1", "StatefulSet": "apps/v1",
                 "PodDisruptionBudget": "policy/v1", "ServiceMonitor": "monitoring.coreos.com/v1",
-                "PrometheusRule": "monitoring.coreos.com/v1"}
+                "PrometheusRule": "monitoring.coreos.com/v1", "Deployment": "apps/v1",
+                "PodMonitor": "monitoring.coreos.com/v1"}
     for kind, api in expected.items():
         check(kind in by_kind, f"kubernetes: no {kind}")
         for d in by_kind.get(kind, []):
@@ -280,6 +286,41 @@ def check_kubernetes():
         for ep in sm["spec"]["endpoints"]:
             svc_ports = {p["name"] for p in services["weft-server"]["spec"]["ports"]}
             check(ep.get("port") in svc_ports and ep.get("path") == "/metrics", f"ServiceMonitor endpoint {ep}")
+    # Workers: each Deployment runs a worker with --metrics-address on a port named
+    # "metrics"; the PodMonitor selects every worker pod and scrapes that port; no Service or
+    # PDB of the server selects a worker pod.
+    worker_pods = []
+    for dep in by_kind.get("Deployment", []):
+        dname = dep["metadata"]["name"]
+        dpod = dep["spec"]["template"]
+        labels = dpod["metadata"]["labels"]
+        worker_pods.append((dname, dpod))
+        check(matches(dep["spec"]["selector"]["matchLabels"], labels), f"Deployment {dname}: selector does not match its pods")
+        check(dpod["spec"].get("securityContext", {}).get("runAsNonRoot") is True, f"Deployment {dname}: must run as non-root")
+        for c in dpod["spec"]["containers"]:
+            cports = {p["name"]: p["containerPort"] for p in c.get("ports", [])}
+            cmd = c.get("command", []) + c.get("args", [])
+            check("metrics" in cports, f"Deployment {dname}: container {c['name']} has no port named metrics")
+            if "--metrics-address" in cmd:
+                addr = cmd[cmd.index("--metrics-address") + 1]
+                check(addr == f"0.0.0.0:{cports.get('metrics')}",
+                      f"Deployment {dname}: --metrics-address {addr} is not 0.0.0.0:<the metrics port>")
+            else:
+                check(False, f"Deployment {dname}: container {c['name']} runs without --metrics-address")
+            live = c.get("livenessProbe", {}).get("httpGet", {})
+            check(live.get("path") == "/healthz" and live.get("port") == "metrics",
+                  f"Deployment {dname}: livenessProbe must GET /healthz on port metrics, has {live}")
+            res = c.get("resources", {})
+            for part in ("requests", "limits"):
+                check({"cpu", "memory"} <= set(res.get(part, {})), f"Deployment {dname}: resources.{part} needs cpu and memory")
+        for sname, svc in services.items():
+            check(not matches(svc["spec"]["selector"], labels), f"Service {sname} selects worker pods of {dname}")
+    for pm in by_kind.get("PodMonitor", []):
+        selected = [d for d, pod in worker_pods if matches(pm["spec"]["selector"]["matchLabels"], pod["metadata"]["labels"])]
+        check(selected == [d for d, _ in worker_pods] and selected,
+              f"PodMonitor {pm['metadata']['name']} must select every worker Deployment's pods, selects {selected}")
+        for ep in pm["spec"]["podMetricsEndpoints"]:
+            check(ep.get("port") == "metrics" and ep.get("path") == "/metrics", f"PodMonitor endpoint {ep}")
     for pr in by_kind.get("PrometheusRule", []):
         check(pr["spec"]["groups"] == shipped_rule_groups(),
               "prometheusrule.yaml differs from deploy/prometheus/rules/: run "
