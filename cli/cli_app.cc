@@ -56,6 +56,7 @@ int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   AddTaskQueueCommands(app, commands);
   AddScheduleCommands(app, commands);
   AddSecurityCommands(app, commands);
+  AddLogLevelCommands(app, commands);
 
   try {
     app.parse(argc, argv);

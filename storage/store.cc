@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "storage/key_codec.h"
+#include "telemetry/log.h"
 
 namespace weft::storage {
 namespace {
@@ -25,6 +26,13 @@ constexpr const char* kCfNames[] = {"meta",        "shards",      "executions",
                                     "current",     "history",     "transfer_tasks",
                                     "timer_tasks", "task_queues", "visibility"};
 static_assert(sizeof(kCfNames) / sizeof(kCfNames[0]) == static_cast<size_t>(Cf::kCount));
+
+// Storage never includes server code, so it keeps its own logger (the server's others are in
+// server/common/logging.h).
+telemetry::Logger& StorageLog() {
+  static telemetry::Logger* l = new telemetry::Logger("storage");
+  return *l;
+}
 
 }  // namespace
 
@@ -92,6 +100,9 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path, Dura
   // handles[0] is the default CF, which weft does not use.
   db->DestroyColumnFamilyHandle(handles[0]);
   store->handles_.assign(handles.begin() + 1, handles.end());
+  StorageLog().Info("RocksDB opened",
+                    {{"path", path},
+                     {"durability", durability == Durability::kSync ? "sync" : "async"}});
   return store;
 }
 
@@ -142,7 +153,13 @@ absl::Status Store::Write(const Batch& batch, bool sync) {
   }
   rocksdb::WriteOptions wo;
   wo.sync = sync && durability_ == Durability::kSync;
-  return FromRocks(db_->Write(wo, &wb), "writing batch");
+  rocksdb::Status s = db_->Write(wo, &wb);
+  if (!s.ok()) {
+    StorageLog().Warn("RocksDB write failed", {{"operations", batch.ops_.size()},
+                                               {"sync", wo.sync},
+                                               {"error", s.ToString()}});
+  }
+  return FromRocks(s, "writing batch");
 }
 
 absl::Status Store::Scan(Cf cf, std::string_view start, std::string_view end,

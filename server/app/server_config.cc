@@ -6,6 +6,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "server/app/log_config.h"
 
 namespace weft::app {
 namespace {
@@ -21,6 +22,8 @@ absl::StatusOr<ServerConfig> Check(const ServerConfig& cfg) {
   if (cfg.rate_limit_namespace_rps < 0 || cfg.rate_limit_caller_rps < 0) {
     return absl::InvalidArgumentError("rate limits must be >= 0");
   }
+  if (auto s = CheckLogLevelSpec(cfg.log_level); !s.ok()) return s;
+  if (auto s = CheckLogFormat(cfg.log_format); !s.ok()) return s;
   if (cfg.insecure_no_auth && cfg.HasAuthSettings()) {
     return absl::InvalidArgumentError(
         "--insecure-no-auth contradicts --auth-jwt-secret-file, --auth-jwt-keys, "
@@ -81,6 +84,14 @@ absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv) {
   app.add_option("--rate-limit-caller-rps", cfg.rate_limit_caller_rps,
                  "calls per second per caller (0: unlimited)")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--log-level", cfg.log_level,
+                 "log levels: LEVEL or LEVEL,COMPONENT=LEVEL,... (trace, debug, info, warn, "
+                 "error, off; components: app, auth, frontend, history, matching, scheduler, "
+                 "storage)")
+      ->capture_default_str();
+  app.add_option("--log-format", cfg.log_format,
+                 "json (one object a line on stderr) or text (human-readable lines)")
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -118,7 +129,9 @@ absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv) {
                                               "tls-client-ca",
                                               "audit-log",
                                               "rate-limit-namespace-rps",
-                                              "rate-limit-caller-rps"};
+                                              "rate-limit-caller-rps",
+                                              "log-level",
+                                              "log-format"};
   try {
     for (const auto& kv : root) {
       std::string key = kv.first.as<std::string>();
@@ -150,6 +163,8 @@ absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv) {
         cfg.rate_limit_namespace_rps = kv.second.as<double>();
       }
       if (key == "rate-limit-caller-rps") cfg.rate_limit_caller_rps = kv.second.as<double>();
+      if (key == "log-level") cfg.log_level = kv.second.as<std::string>();
+      if (key == "log-format") cfg.log_format = kv.second.as<std::string>();
     }
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("config file ", config_file, ": ", e.what()));

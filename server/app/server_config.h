@@ -19,6 +19,8 @@
 //   audit-log: /var/log/weft/audit.jsonl
 //   rate-limit-namespace-rps: 500
 //   rate-limit-caller-rps: 100
+//   log-level: info,history=debug                   # see log_config.h
+//   log-format: json                                # or text
 //
 // Authentication is on unless --dev (and no auth-* key) or --insecure-no-auth is given; a
 // start with authentication on but no way to authenticate (no JWT keys, no client CA) is
@@ -60,6 +62,10 @@ struct ServerConfig {
   std::string audit_log;      // JSON lines file; empty: no audit log
   double rate_limit_namespace_rps = 0;  // 0: unlimited
   double rate_limit_caller_rps = 0;     // 0: unlimited
+
+  // Logs (log_config.h): "info" or "info,history=debug"; "json" or "text".
+  std::string log_level = "info";
+  std::string log_format = "json";
 
   // Whether calls must authenticate: not in --dev without auth settings, not with
   // --insecure-no-auth.

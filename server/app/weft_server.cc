@@ -17,6 +17,7 @@
 #include "server/app/http_server.h"
 #include "server/app/runtime_metrics.h"
 #include "server/common/clock.h"
+#include "server/common/logging.h"
 #include "server/common/metrics.h"
 #include "server/common/proto_time.h"
 #include "server/frontend/admin_service_handler.h"
@@ -115,8 +116,7 @@ absl::Status WriteBootstrapKey(frontend::auth::ApiKeyStore& keys, const std::str
     if (key.ok()) (void)keys.Revoke(key->record.id());
     return key.ok() ? absl::InternalError(absl::StrCat("cannot write ", path)) : key.status();
   }
-  std::cerr << "weft-server: wrote a new admin API key (id " << key->record.id() << ") to " << path
-            << "\n";
+  logs::App().Info("wrote a new admin API key", {{"key_id", key->record.id()}, {"path", path}});
   return absl::OkStatus();
 }
 

@@ -7,6 +7,8 @@
 #include "absl/strings/str_join.h"
 #include "server/common/grpc_status.h"
 #include "server/common/proto_time.h"
+#include "server/frontend/log_levels.h"
+#include "server/frontend/request_log_scope.h"
 #include "server/visibility/schema.h"
 
 namespace weft::frontend {
@@ -35,9 +37,11 @@ grpc::Status AdminServiceHandler::Handle(grpc::ServerContext* ctx, const char* m
                                          const std::string& ns, const std::string& target,
                                          Fn&& fn) {
   auto start = std::chrono::steady_clock::now();
+  RequestLogScope log_scope(ctx, method, ns, TargetLogField(method), target);
   absl::Status s = access_->Run(ctx, method, ns, target, fn);
+  std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  log_scope.Finish(s, took.count());
   if (metrics_) {
-    std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
     metrics_->RecordRpc(method, absl::StatusCodeToString(s.code()), took.count());
   }
   return ToGrpcStatus(s);
@@ -274,6 +278,31 @@ grpc::Status AdminServiceHandler::ListSearchAttributes(
         }
         return absl::OkStatus();
       });
+}
+
+// ---- log levels ----
+
+grpc::Status AdminServiceHandler::GetLogLevels(grpc::ServerContext* ctx,
+                                               const api::v1::GetLogLevelsRequest*,
+                                               api::v1::GetLogLevelsResponse* resp) {
+  return Handle(ctx, "GetLogLevels", "", "", [&](const auth::Principal&) -> absl::Status {
+    FillLogLevels(resp->mutable_default_level(), resp->mutable_levels());
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status AdminServiceHandler::SetLogLevel(grpc::ServerContext* ctx,
+                                              const api::v1::SetLogLevelRequest* req,
+                                              api::v1::SetLogLevelResponse* resp) {
+  return Handle(ctx, "SetLogLevel", "", absl::StrCat(req->component(), "=", req->level()),
+                [&](const auth::Principal& who) -> absl::Status {
+                  if (auto s = ApplyLogLevel(req->component(), req->level(), who.subject);
+                      !s.ok()) {
+                    return s;
+                  }
+                  FillLogLevels(resp->mutable_default_level(), resp->mutable_levels());
+                  return absl::OkStatus();
+                });
 }
 
 }  // namespace weft::frontend

@@ -62,6 +62,13 @@ class AdminServiceHandler final : public api::v1::AdminService::Service {
                                          const api::v1::SetCircuitBreakerOverrideRequest*,
                                          api::v1::SetCircuitBreakerOverrideResponse*) override;
 
+  // Log levels of the server's components (telemetry::LogRegistry), changed at run time.
+  // SetLogLevel answers INVALID_ARGUMENT for an unknown level, naming the valid ones.
+  grpc::Status GetLogLevels(grpc::ServerContext*, const api::v1::GetLogLevelsRequest*,
+                            api::v1::GetLogLevelsResponse*) override;
+  grpc::Status SetLogLevel(grpc::ServerContext*, const api::v1::SetLogLevelRequest*,
+                           api::v1::SetLogLevelResponse*) override;
+
  private:
   template <typename Fn>
   grpc::Status Handle(grpc::ServerContext* ctx, const char* method, const std::string& ns,

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/common/ids.h"
+#include "server/common/logging.h"
 #include "server/common/proto_time.h"
 #include "server/visibility/schema.h"
 
@@ -46,6 +47,10 @@ absl::Status NamespaceRegistry::Register(internal::NamespaceRecord record) {
   }
   by_name_[record.name()] = record;
   if (listener_) listener_(record);
+  logs::Frontend().Info("namespace created",
+                        {{"namespace", record.name()},
+                         {"namespace_id", record.id()},
+                         {"retention_hours", absl::ToInt64Hours(FromProto(record.retention()))}});
   return absl::OkStatus();
 }
 
@@ -70,6 +75,10 @@ absl::StatusOr<internal::NamespaceRecord> NamespaceRegistry::Update(
   }
   it->second = record;
   if (listener_) listener_(record);
+  logs::Frontend().Info("namespace updated",
+                        {{"namespace", record.name()},
+                         {"retention_hours", absl::ToInt64Hours(FromProto(record.retention()))},
+                         {"circuit_breaker", record.circuit_breaker_config().enabled()}});
   return record;
 }
 
@@ -111,6 +120,8 @@ absl::Status NamespaceRegistry::AddSearchAttributes(
       !s.ok()) {
     return s;
   }
+  logs::Frontend().Info("namespace search attributes added",
+                        {{"namespace", record.name()}, {"attributes", attrs.size()}});
   it->second = std::move(record);
   return absl::OkStatus();
 }

@@ -190,6 +190,7 @@ grpc::Status WorkflowServiceHandler::StartWorkflowExecution(
                   auto r = history_->StartWorkflowExecution(*ns, *changed ? normalized : *req,
                                                             nullptr);
                   if (!r.ok()) return r.status();
+                  RequestLogScope::Note("run_id", r->run_id());
                   *resp = std::move(*r);
                   return absl::OkStatus();
                 });
@@ -218,6 +219,7 @@ grpc::Status WorkflowServiceHandler::SignalWithStartWorkflowExecution(
                   const auto& effective = *changed ? normalized : *req;
                   auto r = history_->StartWorkflowExecution(*ns, effective.start(), &effective);
                   if (!r.ok()) return r.status();
+                  RequestLogScope::Note("run_id", r->run_id());
                   resp->set_run_id(r->run_id());
                   resp->set_started(r->started());
                   return absl::OkStatus();
@@ -233,6 +235,7 @@ grpc::Status WorkflowServiceHandler::GetWorkflowExecutionHistory(
         auto ns = ResolveForRun(req->namespace_(), req->execution().workflow_id(),
                                 "execution.workflow_id");
         if (!ns.ok()) return ns.status();
+        NoteExecution(req->execution());
         if (!api::v1::HistoryEventFilterType_IsValid(req->history_event_filter_type())) {
           return absl::InvalidArgumentError("history_event_filter_type is not a known value");
         }
@@ -252,6 +255,7 @@ grpc::Status WorkflowServiceHandler::DescribeWorkflowExecution(
                   auto ns = ResolveForRun(req->namespace_(), req->execution().workflow_id(),
                                           "execution.workflow_id");
                   if (!ns.ok()) return ns.status();
+                  NoteExecution(req->execution());
                   auto r = history_->DescribeWorkflowExecution(*ns, req->execution());
                   if (!r.ok()) return r.status();
                   *resp = std::move(*r);
@@ -298,6 +302,7 @@ grpc::Status WorkflowServiceHandler::SignalWorkflowExecution(
                       ResolveForRun(req->namespace_(), req->workflow_execution().workflow_id(),
                                     "workflow_execution.workflow_id");
                   if (!ns.ok()) return ns.status();
+                  NoteExecution(req->workflow_execution());
                   if (auto s = ValidateId(req->signal_name(), "signal_name"); !s.ok()) return s;
                   if (auto s = ValidatePayloads(req->input(), "input"); !s.ok()) return s;
                   return history_->SignalWorkflowExecution(*ns, *req);
@@ -313,6 +318,7 @@ grpc::Status WorkflowServiceHandler::RequestCancelWorkflowExecution(
                       ResolveForRun(req->namespace_(), req->workflow_execution().workflow_id(),
                                     "workflow_execution.workflow_id");
                   if (!ns.ok()) return ns.status();
+                  NoteExecution(req->workflow_execution());
                   return history_->RequestCancelWorkflowExecution(*ns, *req);
                 });
 }
@@ -326,6 +332,7 @@ grpc::Status WorkflowServiceHandler::TerminateWorkflowExecution(
                       ResolveForRun(req->namespace_(), req->workflow_execution().workflow_id(),
                                     "workflow_execution.workflow_id");
                   if (!ns.ok()) return ns.status();
+                  NoteExecution(req->workflow_execution());
                   return history_->TerminateWorkflowExecution(*ns, *req);
                 });
 }
@@ -339,6 +346,7 @@ grpc::Status WorkflowServiceHandler::ResetWorkflowExecution(
                       ResolveForRun(req->namespace_(), req->workflow_execution().workflow_id(),
                                     "workflow_execution.workflow_id");
                   if (!ns.ok()) return ns.status();
+                  NoteExecution(req->workflow_execution());
                   if (req->workflow_task_finish_event_id() <= 0) {
                     return absl::InvalidArgumentError(
                         "workflow_task_finish_event_id is required: the id of a "
@@ -365,6 +373,7 @@ grpc::Status WorkflowServiceHandler::QueryWorkflow(grpc::ServerContext* ctx,
                   auto ns = ResolveForRun(req->namespace_(), req->execution().workflow_id(),
                                           "execution.workflow_id");
                   if (!ns.ok()) return ns.status();
+                  NoteExecution(req->execution());
                   if (auto s = ValidateId(req->query().query_type(), "query.query_type"); !s.ok())
                     return s;
                   if (auto s = ValidatePayloads(req->query().query_args(), "query.query_args");
@@ -436,6 +445,7 @@ grpc::Status WorkflowServiceHandler::RespondQueryTaskCompleted(
   return Handle(ctx, "RespondQueryTaskCompleted", req->namespace_(), "", [&]() -> absl::Status {
     auto ns = Resolve(req->namespace_());
     if (!ns.ok()) return ns.status();
+    NoteTaskToken(req->task_token());
     internal::TaskToken token;
     if (!token.ParseFromString(req->task_token()) || token.kind() != internal::TASK_KIND_QUERY ||
         token.query_id().empty()) {
@@ -490,6 +500,7 @@ absl::Status WorkflowServiceHandler::Poll(grpc::ServerContext* ctx, const std::s
     matching_->AckTask(qid, polled, consumed);
     if (started.ok()) {
       *resp = std::move(*started);
+      NoteExecution(resp->workflow_execution());
       return absl::OkStatus();
     }
     if (!consumed) return started.status();  // given back to the queue: not lost
@@ -536,6 +547,7 @@ grpc::Status WorkflowServiceHandler::RespondWorkflowTaskCompleted(
   return Handle(ctx, "RespondWorkflowTaskCompleted", req->namespace_(), "", [&]() -> absl::Status {
     auto ns = Resolve(req->namespace_());
     if (!ns.ok()) return ns.status();
+    NoteTaskToken(req->task_token());
     if (auto s = ValidateCommands(*req); !s.ok()) return s;
     if (req->eager_activity_slots() < 0) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -582,6 +594,7 @@ grpc::Status WorkflowServiceHandler::ResetStickyTaskQueue(
                   auto ns = ResolveForRun(req->namespace_(), req->execution().workflow_id(),
                                           "execution.workflow_id");
                   if (!ns.ok()) return ns.status();
+                  NoteExecution(req->execution());
                   return history_->ResetStickyTaskQueue(*ns, *req);
                 });
 }
@@ -592,6 +605,7 @@ grpc::Status WorkflowServiceHandler::RespondWorkflowTaskFailed(
   return Handle(ctx, "RespondWorkflowTaskFailed", req->namespace_(), "", [&]() -> absl::Status {
     auto ns = Resolve(req->namespace_());
     if (!ns.ok()) return ns.status();
+    NoteTaskToken(req->task_token());
     if (!api::v1::WorkflowTaskFailedCause_IsValid(req->cause())) {
       return absl::InvalidArgumentError("cause is not a known WorkflowTaskFailedCause value");
     }
@@ -605,6 +619,7 @@ grpc::Status WorkflowServiceHandler::RecordActivityTaskHeartbeat(
   return Handle(ctx, "RecordActivityTaskHeartbeat", req->namespace_(), "", [&]() -> absl::Status {
     auto ns = Resolve(req->namespace_());
     if (!ns.ok()) return ns.status();
+    NoteTaskToken(req->task_token());
     if (auto s = ValidatePayloads(req->details(), "details"); !s.ok()) return s;
     auto r = history_->RecordActivityTaskHeartbeat(*ns, *req);
     if (!r.ok()) return r.status();
@@ -619,6 +634,7 @@ grpc::Status WorkflowServiceHandler::RespondActivityTaskCompleted(
   return Handle(ctx, "RespondActivityTaskCompleted", req->namespace_(), "", [&]() -> absl::Status {
     auto ns = Resolve(req->namespace_());
     if (!ns.ok()) return ns.status();
+    NoteTaskToken(req->task_token());
     if (auto s = ValidatePayloads(req->result(), "result"); !s.ok()) return s;
     return history_->RespondActivityTaskCompleted(*ns, *req);
   });
@@ -630,6 +646,7 @@ grpc::Status WorkflowServiceHandler::RespondActivityTaskFailed(
   return Handle(ctx, "RespondActivityTaskFailed", req->namespace_(), "", [&]() -> absl::Status {
     auto ns = Resolve(req->namespace_());
     if (!ns.ok()) return ns.status();
+    NoteTaskToken(req->task_token());
     if (req->failure().ByteSizeLong() > kMaxPayloadBytes) {
       return absl::InvalidArgumentError("failure is larger than 2 MB");
     }
@@ -643,6 +660,7 @@ grpc::Status WorkflowServiceHandler::RespondActivityTaskCanceled(
   return Handle(ctx, "RespondActivityTaskCanceled", req->namespace_(), "", [&]() -> absl::Status {
     auto ns = Resolve(req->namespace_());
     if (!ns.ok()) return ns.status();
+    NoteTaskToken(req->task_token());
     if (auto s = ValidatePayloads(req->details(), "details"); !s.ok()) return s;
     return history_->RespondActivityTaskCanceled(*ns, *req);
   });

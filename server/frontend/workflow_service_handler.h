@@ -23,6 +23,7 @@
 #include "server/frontend/auth/access_control.h"
 #include "server/frontend/namespace_registry.h"
 #include "server/frontend/query_registry.h"
+#include "server/frontend/request_log_scope.h"
 #include "server/history/history_client.h"
 #include "server/matching/matching_client.h"
 #include "server/scheduler/scheduler.h"
@@ -169,6 +170,8 @@ inline grpc::Status WorkflowServiceHandler::Handle(grpc::ServerContext* ctx, con
                                             const std::string& ns, const std::string& target,
                                             Fn&& fn) {
   auto start = std::chrono::steady_clock::now();
+  // Trace, request id and log context of the call (request_log_scope.h).
+  RequestLogScope log_scope(ctx, method, ns, TargetLogField(method), target);
   // Authenticate, authorize, rate-limit and audit: the same chain for every RPC.
   // fn() or, for calls whose answer depends on who asks, fn(principal).
   absl::Status s = access_->Run(ctx, method, ns, target, [&](const auth::Principal& who) {
@@ -178,8 +181,9 @@ inline grpc::Status WorkflowServiceHandler::Handle(grpc::ServerContext* ctx, con
       return fn();
     }
   });
+  std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  log_scope.Finish(s, took.count());
   if (metrics_) {
-    std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
     // Task polls and history reads may wait up to a minute by design: timed apart.
     std::string_view m(method);
     if (m.starts_with("Poll") || m == "GetWorkflowExecutionHistory") {

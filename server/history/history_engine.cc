@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "server/common/ids.h"
+#include "server/common/logging.h"
 #include "server/common/proto_time.h"
 #include "server/history/keys.h"
 #include "storage/key_codec.h"
@@ -77,9 +78,15 @@ HistoryEngine::HistoryEngine(storage::Store* store, matching::MatchingClient* ma
 HistoryEngine::~HistoryEngine() { Stop(); }
 
 absl::Status HistoryEngine::Start() {
+  size_t transfer_tasks = 0, timer_tasks = 0;
   for (auto& s : shards_) {
     if (auto st = s->Open(); !st.ok()) return st;
+    transfer_tasks += s->recovered_transfer_tasks();
+    timer_tasks += s->recovered_timer_tasks();
   }
+  logs::History().Info("history shards open", {{"shards", shards_.size()},
+                                               {"recovered_transfer_tasks", transfer_tasks},
+                                               {"recovered_timer_tasks", timer_tasks}});
   if (options_.circuit_breakers) {
     options_.circuit_breakers->SetReleaseHandler(
         [this](const BreakerAttempt& a) { ReleaseHeldAttempt(a); });
@@ -249,6 +256,16 @@ void HistoryEngine::CloseRun(Transition& tr, WorkflowExecutionStatus status) {
     tr.OnCommitted([m = metrics_, ns = ms.namespace_name(), type = ms.workflow_type().name(),
                     outcome = OutcomeName(status),
                     secs] { m->WorkflowClosed(ns, type, outcome, secs); });
+  }
+  if (logs::History().Enabled(telemetry::LogLevel::kDebug)) {
+    tr.OnCommitted([ns = ms.namespace_name(), id = ms.workflow_id(), run = ms.run_id(),
+                    type = ms.workflow_type().name(), outcome = OutcomeName(status)] {
+      logs::History().Debug("workflow closed", {{"namespace", ns},
+                                                {"workflow_id", id},
+                                                {"run_id", run},
+                                                {"workflow_type", type},
+                                                {"outcome", outcome}});
+    });
   }
 }
 
@@ -438,6 +455,11 @@ absl::StatusOr<api::v1::StartWorkflowExecutionResponse> HistoryEngine::StartWork
   run.lock = std::unique_lock<std::mutex>(run.entry->mu);
   std::string run_id = ms.run_id();
   if (auto s = CommitAndInstall(run, tr); !s.ok()) return s;
+  logs::History().Debug("workflow started", {{"namespace", ns.name},
+                                             {"workflow_id", req.workflow_id()},
+                                             {"run_id", run_id},
+                                             {"workflow_type", req.workflow_type().name()},
+                                             {"task_queue", req.task_queue().name()}});
   resp.set_run_id(run_id);
   resp.set_started(true);
   return resp;

@@ -1,7 +1,6 @@
 #include "server/history/queue_processors.h"
 
-#include <iostream>
-
+#include "server/common/logging.h"
 #include "server/common/proto_time.h"
 #include "server/history/keys.h"
 
@@ -9,6 +8,9 @@ namespace weft::history {
 namespace {
 
 constexpr absl::Duration kRetryPause = absl::Milliseconds(500);
+// A timer firing later than this after its time is worth a warning (the queue is behind).
+constexpr absl::Duration kTimerLagWarning = absl::Seconds(1);
+constexpr absl::Duration kLagLogEvery = absl::Seconds(10);
 
 }  // namespace
 
@@ -53,6 +55,11 @@ void TransferQueue::Add(const internal::TransferTask& task) {
   cv_.notify_one();
 }
 
+size_t TransferQueue::Pending() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return tasks_.size();
+}
+
 void TransferQueue::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
@@ -61,6 +68,12 @@ void TransferQueue::Run() {
     internal::TransferTask task = std::move(tasks_.front());
     tasks_.pop_front();
     lock.unlock();
+    logs::History().Trace("transfer task", {{"shard", shard_},
+                                            {"task_id", task.task_id()},
+                                            {"type", internal::TransferTaskType_Name(task.type())},
+                                            {"workflow_id", task.workflow_id()},
+                                            {"run_id", task.run_id()},
+                                            {"task_queue", task.task_queue()}});
     absl::Status s = handler_(task);
     if (s.ok()) {
       storage::Batch b;
@@ -69,8 +82,14 @@ void TransferQueue::Run() {
     }
     lock.lock();
     if (!s.ok() && !stop_) {
-      std::cerr << "weft-server: shard " << shard_ << " transfer task " << task.task_id()
-                << " failed, will retry: " << s << "\n";
+      logs::History().Warn("transfer task failed, will retry",
+                           {{"shard", shard_},
+                            {"task_id", task.task_id()},
+                            {"type", internal::TransferTaskType_Name(task.type())},
+                            {"workflow_id", task.workflow_id()},
+                            {"run_id", task.run_id()},
+                            {"code", absl::StatusCodeToString(s.code())},
+                            {"error", s.message()}});
       tasks_.push_back(std::move(task));
       cv_.wait_for(lock, absl::ToChronoNanoseconds(kRetryPause), [&] { return stop_; });
     }
@@ -124,6 +143,11 @@ void TimerQueue::Add(const internal::TimerTask& task) {
   cv_.notify_one();
 }
 
+size_t TimerQueue::Pending() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return heap_.size();
+}
+
 void TimerQueue::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
@@ -142,6 +166,26 @@ void TimerQueue::Run() {
     internal::TimerTask task = heap_.top();
     heap_.pop();
     lock.unlock();
+    if (absl::Duration lag = now - fire; lag > kTimerLagWarning) {
+      // After a restart every overdue timer is late: one line per kLagLogEvery, with a count.
+      ++late_since_log_;
+      if (now - last_lag_log_ >= kLagLogEvery) {
+        logs::History().Warn("timer fired late",
+                             {{"shard", shard_},
+                              {"lag_ms", absl::ToInt64Milliseconds(lag)},
+                              {"late_timers", late_since_log_},
+                              {"type", internal::TimerTaskType_Name(task.type())},
+                              {"workflow_id", task.workflow_id()},
+                              {"run_id", task.run_id()}});
+        last_lag_log_ = now;
+        late_since_log_ = 0;
+      }
+    }
+    logs::History().Trace("timer task", {{"shard", shard_},
+                                         {"task_id", task.task_id()},
+                                         {"type", internal::TimerTaskType_Name(task.type())},
+                                         {"workflow_id", task.workflow_id()},
+                                         {"run_id", task.run_id()}});
     absl::Status s = handler_(task);
     if (s.ok()) {
       storage::Batch b;
@@ -151,8 +195,14 @@ void TimerQueue::Run() {
     }
     lock.lock();
     if (!s.ok() && !stop_) {
-      std::cerr << "weft-server: shard " << shard_ << " timer task " << task.task_id()
-                << " failed, will retry: " << s << "\n";
+      logs::History().Warn("timer task failed, will retry",
+                           {{"shard", shard_},
+                            {"task_id", task.task_id()},
+                            {"type", internal::TimerTaskType_Name(task.type())},
+                            {"workflow_id", task.workflow_id()},
+                            {"run_id", task.run_id()},
+                            {"code", absl::StatusCodeToString(s.code())},
+                            {"error", s.message()}});
       // Keep the task as it is (its storage key holds the original fire time) and pause
       // before trying again.
       heap_.push(std::move(task));

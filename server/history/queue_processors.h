@@ -38,6 +38,7 @@ class TransferQueue {
   void Start();
   void Stop();
   void Add(const internal::TransferTask& task);
+  size_t Pending();  // tasks waiting (after Recover(): how many were recovered)
 
  private:
   void Run();
@@ -63,6 +64,7 @@ class TimerQueue {
   void Start();
   void Stop();
   void Add(const internal::TimerTask& task);
+  size_t Pending();  // timers waiting (after Recover(): how many were recovered)
 
  private:
   struct Later {
@@ -80,6 +82,9 @@ class TimerQueue {
       heap_;           // guarded by mu_
   bool stop_ = false;  // guarded by mu_
   std::thread thread_;
+  // Late timers are logged at most once per kLagLogEvery (the run thread's own state).
+  absl::Time last_lag_log_ = absl::InfinitePast();
+  int64_t late_since_log_ = 0;
 };
 
 }  // namespace weft::history

@@ -1,6 +1,7 @@
 #include "server/history/shard.h"
 
 #include "absl/strings/str_cat.h"
+#include "server/common/logging.h"
 #include "server/history/keys.h"
 
 namespace weft::history {
@@ -35,7 +36,14 @@ absl::Status Shard::Open() {
   range_id_ = info.range_id();
 
   if (auto s = transfer_.Recover(); !s.ok()) return s;
-  return timer_.Recover();
+  if (auto s = timer_.Recover(); !s.ok()) return s;
+  recovered_transfer_ = transfer_.Pending();
+  recovered_timers_ = timer_.Pending();
+  logs::History().Debug("shard opened", {{"shard", id_},
+                                         {"range_id", range_id_},
+                                         {"transfer_tasks", recovered_transfer_},
+                                         {"timer_tasks", recovered_timers_}});
+  return absl::OkStatus();
 }
 
 absl::Status Shard::CheckOwnership() const {

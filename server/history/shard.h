@@ -36,6 +36,9 @@ class Shard {
 
   int id() const { return id_; }
   int64_t range_id() const { return range_id_; }
+  // Tasks found in storage by Open() (left by the previous owner), for the start-up log.
+  size_t recovered_transfer_tasks() const { return recovered_transfer_; }
+  size_t recovered_timer_tasks() const { return recovered_timers_; }
   // Unique and increasing across restarts: (range_id << 32) | sequence.
   uint64_t NextTaskId();
 
@@ -54,6 +57,8 @@ class Shard {
   storage::Store* const store_;
   storage::GroupCommitter* const committer_;
   int64_t range_id_ = 0;
+  size_t recovered_transfer_ = 0;
+  size_t recovered_timers_ = 0;
   std::atomic<uint64_t> sequence_{0};
   ExecutionCache cache_;
   TransferQueue transfer_;

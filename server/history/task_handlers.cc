@@ -5,6 +5,7 @@
 // A timer task is checked against the current mutable state when it fires; one that no
 // longer matches (the attempt moved on, the timer was canceled, the run closed) is dropped.
 #include "absl/strings/str_cat.h"
+#include "server/common/logging.h"
 #include "server/common/proto_time.h"
 #include "server/history/history_engine.h"
 
@@ -124,6 +125,14 @@ absl::Status HistoryEngine::HandleTimerTask(Shard& shard, const internal::TimerT
           return CommitAndInstall(*l, tr, /*sync=*/false);
         }
       }
+      logs::History().Warn("activity timed out",
+                           {{"namespace", ms.namespace_name()},
+                            {"workflow_id", ms.workflow_id()},
+                            {"run_id", ms.run_id()},
+                            {"activity_type", ai.activity_type().name()},
+                            {"activity_id", ai.activity_id()},
+                            {"attempt", ai.attempt()},
+                            {"timeout_type", api::v1::TimeoutType_Name(t.timeout_type())}});
       api::v1::Failure f;
       f.set_message(absl::StrCat("activity ", ai.activity_type().name(), " (activity_id ",
                                  ai.activity_id(), ") attempt ", ai.attempt(),
@@ -140,6 +149,10 @@ absl::Status HistoryEngine::HandleTimerTask(Shard& shard, const internal::TimerT
     }
     case internal::TIMER_TASK_TYPE_WORKFLOW_TASK_TIMEOUT: {
       auto* wt = ms.mutable_workflow_task();
+      logs::History().Warn("workflow task timed out", {{"namespace", ms.namespace_name()},
+                                                       {"workflow_id", ms.workflow_id()},
+                                                       {"run_id", ms.run_id()},
+                                                       {"attempt", wt->attempt()}});
       auto* e = tr.Append(api::v1::EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT);
       auto* a = e->mutable_workflow_task_timed_out_event_attributes();
       a->set_scheduled_event_id(wt->scheduled_event_id());

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/common/backoff.h"
+#include "server/common/logging.h"
 #include "server/common/proto_time.h"
 #include "server/history/history_engine.h"
 #include "server/history/visibility_handlers.h"
@@ -104,6 +105,39 @@ absl::StatusOr<api::v1::PollWorkflowTaskQueueResponse> HistoryEngine::RecordWork
   if (state.has_trace_context()) *resp.mutable_trace_context() = state.trace_context();
 }
 
+namespace {
+
+// Warn for a worker's failure or non-determinism; a reset's or a lost sticky cache's
+// "failure" is routine. The failure's message is cut (it is the application's text).
+void LogWorkflowTaskFailed(const internal::MutableState& ms, api::v1::WorkflowTaskFailedCause cause,
+                           const api::v1::Failure& failure, const std::string& identity) {
+  telemetry::LogLevel level = telemetry::LogLevel::kWarn;
+  if (cause == api::v1::WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW) {
+    level = telemetry::LogLevel::kInfo;
+  }
+  if (cause == api::v1::WORKFLOW_TASK_FAILED_CAUSE_RESET_STICKY_TASK_QUEUE) {
+    level = telemetry::LogLevel::kDebug;
+  }
+  telemetry::Logger& log = logs::History();
+  if (!log.Enabled(level)) return;
+  absl::string_view message = failure.message();
+  log.Log(level,
+          cause == api::v1::WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR
+              ? "workflow task failed: non-deterministic workflow"
+              : "workflow task failed",
+          {{"namespace", ms.namespace_name()},
+           {"workflow_id", ms.workflow_id()},
+           {"run_id", ms.run_id()},
+           {"workflow_type", ms.workflow_type().name()},
+           {"cause", api::v1::WorkflowTaskFailedCause_Name(cause)},
+           {"attempt", ms.workflow_task().attempt()},
+           {"failure_type", failure.type()},
+           {"failure", message.substr(0, 256)},
+           {"identity", identity}});
+}
+
+}  // namespace
+
 void HistoryEngine::FailWorkflowTask(Transition& tr, api::v1::WorkflowTaskFailedCause cause,
                                      const api::v1::Failure& failure, const std::string& identity) {
   internal::MutableState& ms = tr.ms();
@@ -121,6 +155,7 @@ void HistoryEngine::FailWorkflowTask(Transition& tr, api::v1::WorkflowTaskFailed
           m->WorkflowTaskFailed(ns, c);
         });
   }
+  LogWorkflowTaskFailed(ms, cause, failure, identity);
   int attempt = wt->attempt() + 1;
   wt->Clear();
   wt->set_attempt(attempt);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "server/common/logging.h"
 #include "server/common/proto_time.h"
 #include "storage/key_codec.h"
 
@@ -184,6 +185,12 @@ absl::Status MatchingEngine::AddTask(const TaskQueueId& queue,
     bool may_sync =
         is_query || (q.backlog.empty() && !q.waiters.empty() && q.limiter.TryTake(clock_->Now()));
     if (may_sync && TrySyncMatch(q, task, lock)) {
+      logs::Matching().Trace("task handed to a waiting poller",
+                             {{"task_queue", queue.name},
+                              {"kind", KindName(queue.kind)},
+                              {"workflow_id", task.workflow_id()},
+                              {"run_id", task.run_id()},
+                              {"query", is_query}});
       if (!is_query) ++q.dispatched;
       if (metrics_) metrics_->RecordDispatch(queue.namespace_name, KindName(queue.kind), true);
       return absl::OkStatus();
@@ -205,6 +212,11 @@ absl::Status MatchingEngine::AddTask(const TaskQueueId& queue,
   if (!s.ok()) return s;
   std::lock_guard<std::mutex> lock(mu_);
   Queue& q = GetQueue(queue);
+  logs::Matching().Trace("task added to the backlog", {{"task_queue", queue.name},
+                                                       {"kind", KindName(queue.kind)},
+                                                       {"workflow_id", task.workflow_id()},
+                                                       {"run_id", task.run_id()},
+                                                       {"backlog", q.backlog.size() + 1}});
   q.backlog.emplace(std::make_pair(task.priority(), id), std::move(task));
   ReportBacklog(queue, q);
   if (metrics_) metrics_->RecordDispatch(queue.namespace_name, KindName(queue.kind), false);

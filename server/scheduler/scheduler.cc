@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "server/common/logging.h"
 #include "server/common/proto_time.h"
 
 namespace weft::scheduler {
@@ -84,8 +85,9 @@ absl::Status Scheduler::Load() {
         auto spec = CompiledSpec::Compile(e.rec.schedule().spec());
         if (!spec.ok()) {
           // Validated when written; a record that no longer compiles is kept but never runs.
-          std::cerr << "weft-server: schedule " << key << " is not runnable: " << spec.status()
-                    << "\n";
+          logs::Scheduler().Warn("schedule is not runnable; kept but never run",
+                                 {{"schedule_id", e.rec.schedule_id()},
+                                  {"error", spec.status().message()}});
           return true;
         }
         e.spec = std::move(*spec);
@@ -452,7 +454,10 @@ absl::Time Scheduler::RunOnce() {
     absl::Time next = ProcessLocked(e, now);
     if (e.dirty) {
       if (auto s = Persist(e); !s.ok()) {
-        std::cerr << "weft-server: cannot persist schedule " << key << ": " << s << "\n";
+        logs::Scheduler().Warn("cannot persist schedule, will retry",
+                               {{"schedule_id", e.rec.schedule_id()},
+                                {"code", absl::StatusCodeToString(s.code())},
+                                {"error", s.message()}});
         next = std::min(next, now + options_.retry_interval);
       }
     }
@@ -506,8 +511,11 @@ absl::Time Scheduler::ProcessLocked(Entry& e, absl::Time now) {
       rec.mutable_info()->set_missed_catchup_window(rec.info().missed_catchup_window() + 1);
       Count(e, "missed");
     } else if (auto s = TakeActionLocked(e, t, now, policy, /*manual=*/false); !s.ok()) {
-      std::cerr << "weft-server: schedule " << rec.schedule_id() << " action for "
-                << FormatScheduleTime(t) << " failed, will retry: " << s << "\n";
+      logs::Scheduler().Warn("schedule action failed, will retry",
+                             {{"schedule_id", rec.schedule_id()},
+                              {"action_time", FormatScheduleTime(t)},
+                              {"code", absl::StatusCodeToString(s.code())},
+                              {"error", s.message()}});
       e.retry_at = now + options_.retry_interval;
       wake = e.retry_at;
       break;
@@ -684,8 +692,11 @@ absl::Status Scheduler::StartLocked(Entry& e, absl::Time t, absl::Time now, bool
     if (Retryable(r.status())) return r.status();
     // The id is taken by a run this schedule did not start for this time (or the action
     // cannot start at all): the action is dropped, not retried forever.
-    std::cerr << "weft-server: schedule " << rec.schedule_id() << " could not start "
-              << req.workflow_id() << ": " << r.status() << "\n";
+    logs::Scheduler().Warn("schedule action dropped: the workflow could not start",
+                           {{"schedule_id", rec.schedule_id()},
+                            {"workflow_id", req.workflow_id()},
+                            {"code", absl::StatusCodeToString(r.status().code())},
+                            {"error", r.status().message()}});
     return absl::OkStatus();
   }
   auto* info = rec.mutable_info();

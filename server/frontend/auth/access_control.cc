@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "server/common/logging.h"
 
 namespace weft::frontend::auth {
 namespace {
@@ -12,6 +13,18 @@ std::optional<std::string> Metadata(const grpc::ServerContext& ctx, const char* 
   auto it = md.find(key);
   if (it == md.end()) return std::nullopt;
   return std::string(it->second.data(), it->second.size());
+}
+
+// One info line per refused call (the audit log, when configured, has the full record).
+// The reason is the server's own message; credentials are never logged.
+void LogDenial(const Principal* who, const CallerCredentials& creds, std::string_view method,
+               const absl::Status& s) {
+  logs::Auth().Info("request denied",
+                    {{"subject", who != nullptr ? absl::string_view(who->subject) : "-"},
+                     {"method", absl::string_view(method.data(), method.size())},
+                     {"code", absl::StatusCodeToString(s.code())},
+                     {"peer", creds.peer},
+                     {"reason", s.message()}});
 }
 
 }  // namespace
@@ -97,15 +110,18 @@ absl::StatusOr<Principal> AccessControl::Admit(grpc::ServerContext* ctx, std::st
     absl::Status s = absl::InvalidArgumentError(absl::StrCat(
         "the request carries ", n, " headers; at most ", kMaxRequestHeaders, " are accepted"));
     Audit(nullptr, creds, method, ns, target, s);
+    LogDenial(nullptr, creds, method, s);
     return s;
   }
   absl::StatusOr<Principal> who = Authenticate(creds);
   if (!who.ok()) {
     Audit(nullptr, creds, method, ns, target, who.status());
+    LogDenial(nullptr, creds, method, who.status());
     return who.status();
   }
   if (absl::Status s = Authorize(*who, method, ns); !s.ok()) {
     Audit(&*who, creds, method, ns, target, s);
+    LogDenial(&*who, creds, method, s);
     return s;
   }
   if (limiter_ != nullptr && limiter_->enabled()) {

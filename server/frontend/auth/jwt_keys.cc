@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "server/common/logging.h"
 #include "server/frontend/auth/base64url.h"
 
 namespace weft::frontend::auth {
@@ -293,7 +294,8 @@ std::shared_ptr<const JwtKeySet> JwtKeyFiles::Current() {
   stamp_ = stamp;
   auto keys = ReadAll();
   if (!keys.ok()) {
-    std::cerr << "weft-server: keeping the previous JWT keys: " << keys.status().message() << "\n";
+    logs::Auth().Warn("cannot reload the JWT keys; keeping the previous ones",
+                      {{"error", keys.status().message()}});
     return keys_;
   }
   keys_ = std::make_shared<const JwtKeySet>(std::move(*keys));
