@@ -115,6 +115,7 @@ class StickyTest : public ::testing::Test {
           continue;
       }
       e.clear_event_id();
+      e.clear_trace_context();  // each run has its own trace
       e.clear_event_time();
       out.push_back(e.ShortDebugString());
     }
