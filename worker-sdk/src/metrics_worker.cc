@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "metrics_exporter.h"
+#include "trace_support.h"
 #include "weft/worker.h"
 #include "worker_metrics.h"
 #include "workflow_cache.h"
@@ -33,7 +34,9 @@ absl::Status Worker::StartMetrics() {
   metrics_ = std::make_unique<WorkerMetrics>(*metrics_exporter_->registry(), client_.ns(),
                                              options_.task_queue, workflow_types, activity_types,
                                              workflow_slots, activity_slots);
-  Log(absl::StrCat("metrics on http://", metrics_exporter_->bound_address(), "/metrics"));
+  detail::SdkLogger().Info(
+      absl::StrCat("metrics on http://", metrics_exporter_->bound_address(), "/metrics"),
+      {{"task_queue", options_.task_queue}});
   return absl::OkStatus();
 }
 
