@@ -607,6 +607,8 @@ const std::map<std::string, std::string>& Expected() {
       {"ListCircuitBreakers", "ANWR"},
       {"DescribeCircuitBreaker", "ANWR"},
       {"SetCircuitBreakerOverride", "AN"},
+      {"GetLogLevels", "A"},
+      {"SetLogLevel", "A"},
   };
   return *kExpected;
 }
