@@ -507,6 +507,108 @@ TEST(WorkflowTraceTest, TerminatedRunLeavesOpenStepsUnfinished) {
   EXPECT_TRUE(t.pending.empty());
 }
 
+// Children, signals and cancels to other workflows, a canceled activity and one that timed
+// out before any worker took it, and a run canceled on request.
+TEST(WorkflowTraceTest, ChildrenExternalCallsCancelsAndTimeouts) {
+  History h;
+  h.Started();
+  h.WorkflowTask(0, 1, 2);                                                      // 2-4
+  auto* c1 = h.Add(v1::EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED, 2)  // 5
+                 ->mutable_start_child_workflow_execution_initiated_event_attributes();
+  c1->set_workflow_id("kid-1");
+  c1->mutable_workflow_type()->set_name("Kid");
+  auto* c2 = h.Add(v1::EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED, 2)  // 6
+                 ->mutable_start_child_workflow_execution_initiated_event_attributes();
+  c2->set_workflow_id("kid-2");
+  c2->mutable_workflow_type()->set_name("Kid");
+  auto* se = h.Add(v1::EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED, 2)  // 7
+                 ->mutable_signal_external_workflow_execution_initiated_event_attributes();
+  se->set_signal_name("wake");
+  se->mutable_workflow_execution()->set_workflow_id("other");
+  auto* ce = h.Add(v1::EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED, 2)  // 8
+                 ->mutable_request_cancel_external_workflow_execution_initiated_event_attributes();
+  ce->mutable_workflow_execution()->set_workflow_id("gone");
+  h.ActivityScheduled(2, "x", "Cancelable");                             // 9
+  h.ActivityScheduled(2, "y", "Unpolled");                               // 10
+  auto* cs = h.Add(v1::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED, 10)  // 11
+                 ->mutable_child_workflow_execution_started_event_attributes();
+  cs->set_initiated_event_id(5);
+  cs->mutable_workflow_execution()->set_run_id("kid-run");
+  auto* sf = h.Add(v1::EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED, 12)  // 12
+                 ->mutable_start_child_workflow_execution_failed_event_attributes();
+  sf->set_initiated_event_id(6);
+  sf->set_cause(v1::START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS);
+  h.Add(v1::EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED, 15)  // 13
+      ->mutable_external_workflow_execution_signaled_event_attributes()
+      ->set_initiated_event_id(7);
+  auto* cf = h.Add(v1::EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED, 16)  // 14
+                 ->mutable_request_cancel_external_workflow_execution_failed_event_attributes();
+  cf->set_initiated_event_id(8);
+  cf->set_cause(
+      v1::CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND);
+  auto* to = h.Add(v1::EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT, 502)  // 15
+                 ->mutable_activity_task_timed_out_event_attributes();
+  to->set_scheduled_event_id(10);
+  to->set_timeout_type(v1::TIMEOUT_TYPE_SCHEDULE_TO_START);
+  to->set_retry_state(v1::RETRY_STATE_TIMEOUT);
+  to->mutable_failure()->set_message("no worker");
+  auto* cf2 = h.Add(v1::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED, 600)  // 16
+                  ->mutable_child_workflow_execution_failed_event_attributes();
+  cf2->set_initiated_event_id(5);
+  cf2->mutable_failure()->set_message("kid broke");
+  auto* cr = h.Add(v1::EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED, 700)  // 17
+                 ->mutable_workflow_execution_cancel_requested_event_attributes();
+  cr->set_identity("ops@cli");
+  h.WorkflowTask(700, 701, 703);                             // 18-20
+  h.Add(v1::EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED, 703)  // 21
+      ->mutable_activity_task_cancel_requested_event_attributes()
+      ->set_scheduled_event_id(9);
+  h.Add(v1::EVENT_TYPE_ACTIVITY_TASK_CANCELED, 703)  // 22
+      ->mutable_activity_task_canceled_event_attributes()
+      ->set_scheduled_event_id(9);
+  h.WorkflowTask(703, 704, 705);                           // 23-25
+  h.Add(v1::EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED, 705);  // 26
+
+  const WorkflowTrace t = BuildWorkflowTrace(Describe(v1::WORKFLOW_EXECUTION_STATUS_CANCELED, 705),
+                                             h.history(), kStart);
+  EXPECT_THAT(Kinds(t), ElementsAre("workflow_task", "child_workflow", "child_workflow",
+                                    "signal_external", "cancel_external", "activity", "activity",
+                                    "cancel_request", "workflow_task", "workflow_task", "close"));
+  const TraceStep& kid1 = t.steps[1];
+  EXPECT_EQ(kid1.outcome, "failed");
+  EXPECT_EQ(kid1.failure, "\"kid broke\"");
+  EXPECT_EQ(kid1.run_id, "kid-run");
+  EXPECT_EQ(kid1.duration_ms, 598);
+  EXPECT_EQ(Phase(kid1, "start"), 8);
+  EXPECT_EQ(Phase(kid1, "execution"), 590);
+  EXPECT_EQ(t.steps[2].outcome, "start_failed");
+  EXPECT_EQ(t.steps[2].detail, "cause WORKFLOW_ALREADY_EXISTS");
+  EXPECT_EQ(Phase(t.steps[2], "start"), 10);
+  EXPECT_EQ(t.steps[3].name, "wake");
+  EXPECT_EQ(t.steps[3].id, "other");
+  EXPECT_EQ(t.steps[3].outcome, "delivered");
+  EXPECT_EQ(t.steps[3].duration_ms, 13);
+  EXPECT_EQ(t.steps[4].outcome, "failed");
+  EXPECT_EQ(t.steps[4].detail, "cause EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND");
+  const TraceStep& canceled = t.steps[5];
+  EXPECT_EQ(canceled.id, "x");
+  EXPECT_EQ(canceled.outcome, "canceled");
+  EXPECT_EQ(canceled.detail, "cancel requested at +0.703s");
+  EXPECT_THAT(canceled.event_ids, ElementsAre(9, 21, 22));
+  const TraceStep& unpolled = t.steps[6];
+  EXPECT_EQ(unpolled.outcome, "timed_out");
+  EXPECT_EQ(unpolled.detail, "timeout SCHEDULE_TO_START, retry state TIMEOUT");
+  EXPECT_EQ(unpolled.failure, "\"no worker\"");
+  EXPECT_EQ(unpolled.duration_ms, 500);
+  EXPECT_EQ(Phase(unpolled, "schedule_to_start"), 500);  // never started: all waiting
+  EXPECT_EQ(Phase(unpolled, "execution"), -1);
+  EXPECT_EQ(t.steps[7].identity, "ops@cli");
+  EXPECT_EQ(t.steps[10].outcome, "canceled");
+  EXPECT_EQ(t.totals.child_workflows, 2);
+  EXPECT_EQ(t.totals.child_workflow_ms, 598 + 10);
+  EXPECT_EQ(t.totals.queue_wait_ms, 1 + 1 + 1 + 701 + 500);
+}
+
 TEST(WorkflowTraceTest, MillisecondsPrintAsSecondsMinutesAndHours) {
   EXPECT_EQ(FormatTraceMillis(0), "0.000s");
   EXPECT_EQ(FormatTraceMillis(12'345), "12.345s");
