@@ -8,8 +8,8 @@
 #include "server/common/logging.h"
 #include "server/common/proto_time.h"
 #include "server/history/history_engine.h"
-#include "server/history/visibility_handlers.h"
 #include "server/history/trace_context_util.h"
+#include "server/history/visibility_handlers.h"
 #include "server/visibility/schema.h"
 
 namespace weft::history {
@@ -101,8 +101,8 @@ absl::StatusOr<api::v1::PollWorkflowTaskQueueResponse> HistoryEngine::RecordWork
   for (auto& ev : *events) *resp.mutable_history()->add_events() = std::move(ev);
   *resp.mutable_scheduled_time() = wt_info.scheduled_time();
   *resp.mutable_started_time() = wt_info.started_time();
-  return resp;
   if (state.has_trace_context()) *resp.mutable_trace_context() = state.trace_context();
+  return resp;
 }
 
 namespace {
@@ -359,6 +359,7 @@ absl::Status HistoryEngine::ApplyCommands(Transition& tr,
         *ea->mutable_heartbeat_timeout() = a.heartbeat_timeout();
         ea->set_workflow_task_completed_event_id(completed_id);
         *ea->mutable_retry_policy() = WithRetryDefaults(a.retry_policy());
+        StampTrace(e);
 
         internal::ActivityInfo& ai = (*ms.mutable_activities())[e->event_id()];
         ai.set_scheduled_event_id(e->event_id());
@@ -368,6 +369,7 @@ absl::Status HistoryEngine::ApplyCommands(Transition& tr,
         ai.set_priority(a.priority() != 0 ? a.priority() : ms.priority());
         *ai.mutable_input() = a.input();
         *ai.mutable_schedule_to_close_timeout() = a.schedule_to_close_timeout();
+        if (e->has_trace_context()) *ai.mutable_trace_context() = e->trace_context();
         *ai.mutable_schedule_to_start_timeout() = a.schedule_to_start_timeout();
         *ai.mutable_start_to_close_timeout() = ToProto(stc);
         *ai.mutable_heartbeat_timeout() = a.heartbeat_timeout();
@@ -392,7 +394,6 @@ absl::Status HistoryEngine::ApplyCommands(Transition& tr,
         if (!ai.started()) {
           canceled_now.push_back(ai);
           ms.mutable_activities()->erase(id);
-        StampTrace(e);
         }
         break;
       }
@@ -402,7 +403,6 @@ absl::Status HistoryEngine::ApplyCommands(Transition& tr,
         auto* ea = e->mutable_timer_started_event_attributes();
         ea->set_timer_id(a.timer_id());
         *ea->mutable_start_to_fire_timeout() = a.start_to_fire_timeout();
-        if (e->has_trace_context()) *ai.mutable_trace_context() = e->trace_context();
         ea->set_workflow_task_completed_event_id(completed_id);
         absl::Time fire = tr.now() + FromProto(a.start_to_fire_timeout());
         internal::TimerInfo& ti = (*ms.mutable_timers())[a.timer_id()];
@@ -487,6 +487,7 @@ absl::Status HistoryEngine::ApplyCommands(Transition& tr,
         spec.identity = req.identity();
         spec.continued_from_run_id = ms.run_id();
         spec.first_run_id = ms.first_run_id().empty() ? ms.run_id() : ms.first_run_id();
+        spec.trace_context = ms.trace_context();  // the new run continues the start's trace
         if (!ms.parent_workflow_id().empty()) {
           // A child that continues as new stays the parent's child: the last run reports.
           spec.parent = ParentRef{ms.parent_namespace_id(),      ms.parent_namespace(),
@@ -520,7 +521,6 @@ absl::Status HistoryEngine::ApplyCommands(Transition& tr,
         ApplyUpsertSearchAttributes(tr, c.upsert_workflow_search_attributes_command_attributes(),
                                     completed_id);
         break;
-        spec.trace_context = ms.trace_context();  // the new run continues the start's trace
       default:
         return absl::InvalidArgumentError("unknown command type");  // ValidateCommands caught it
     }
