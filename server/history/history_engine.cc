@@ -9,8 +9,8 @@
 #include "server/common/logging.h"
 #include "server/common/proto_time.h"
 #include "server/history/keys.h"
-#include "storage/key_codec.h"
 #include "server/history/trace_context_util.h"
+#include "storage/key_codec.h"
 
 namespace weft::history {
 
@@ -315,6 +315,12 @@ void HistoryEngine::InitRun(Transition& tr, const NewRun& spec) {
   ms.set_first_run_id(spec.first_run_id.empty() ? ms.run_id() : spec.first_run_id);
   a->set_first_execution_run_id(ms.first_run_id());
   a->set_continued_execution_run_id(spec.continued_from_run_id);
+  api::v1::TraceContext trace =
+      spec.trace_context.traceparent().empty() ? CurrentTraceContext() : spec.trace_context;
+  if (!trace.traceparent().empty()) {
+    *started->mutable_trace_context() = trace;
+    *ms.mutable_trace_context() = trace;
+  }
   if (spec.parent) {
     const ParentRef& p = *spec.parent;
     ms.set_parent_namespace_id(p.namespace_id);
@@ -332,14 +338,9 @@ void HistoryEngine::InitRun(Transition& tr, const NewRun& spec) {
     auto* se = tr.Append(api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
     auto* sa = se->mutable_workflow_execution_signaled_event_attributes();
     sa->set_signal_name(spec.signal->signal_name());
-  api::v1::TraceContext trace =
-      spec.trace_context.traceparent().empty() ? CurrentTraceContext() : spec.trace_context;
-  if (!trace.traceparent().empty()) {
-    *started->mutable_trace_context() = trace;
-    *ms.mutable_trace_context() = trace;
-  }
     *sa->mutable_input() = spec.signal->signal_input();
     sa->set_identity(spec.identity);
+    StampTrace(se);
   }
   ms.mutable_workflow_task()->set_attempt(1);
   ScheduleWorkflowTask(tr);
@@ -357,7 +358,6 @@ void HistoryEngine::InitRun(Transition& tr, const NewRun& spec) {
   }
   internal::CurrentExecution cur;
   cur.set_run_id(ms.run_id());
-    StampTrace(se);
   cur.set_status(api::v1::WORKFLOW_EXECUTION_STATUS_RUNNING);
   cur.set_start_request_id(spec.request_id);
   tr.SetCurrent(cur);
@@ -488,6 +488,7 @@ absl::Status HistoryEngine::SignalLocked(Locked& locked, const std::string& name
   a->set_signal_name(name);
   *a->mutable_input() = input;
   a->set_identity(identity);
+  StampTrace(e);
   ScheduleWorkflowTaskIfNeeded(tr);
   return CommitAndInstall(locked, tr);
 }
@@ -510,11 +511,11 @@ absl::Status HistoryEngine::RequestCancelWorkflowExecution(
   if (ms.cancel_requested()) return absl::OkStatus();  // idempotent
   ms.set_cancel_requested(true);
   Transition tr(*l->shard, ms, clock_->Now());
-  StampTrace(e);
   auto* e = tr.AppendExternal(api::v1::EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED);
   auto* a = e->mutable_workflow_execution_cancel_requested_event_attributes();
   a->set_cause(req.reason());
   a->set_identity(req.identity());
+  StampTrace(e);
   ScheduleWorkflowTaskIfNeeded(tr);
   return CommitAndInstall(*l, tr);
 }
@@ -529,6 +530,7 @@ absl::Status HistoryEngine::TerminateLocked(Locked& locked, const std::string& r
   auto* a = e->mutable_workflow_execution_terminated_event_attributes();
   a->set_reason(reason);
   a->set_identity(identity);
+  StampTrace(e);
   CloseRun(tr, api::v1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
   return CommitAndInstall(locked, tr);
 }
@@ -537,7 +539,6 @@ absl::Status HistoryEngine::TerminateWorkflowExecution(
     const NamespaceRef& ns, const api::v1::TerminateWorkflowExecutionRequest& req) {
   auto l = LockRun(ns.id, req.workflow_execution().workflow_id(), req.workflow_execution().run_id(),
                    ns.name);
-  StampTrace(e);
   if (!l.ok()) return l.status();
   return TerminateLocked(*l, req.reason(), req.identity());
 }
@@ -552,7 +553,6 @@ absl::StatusOr<std::vector<api::v1::HistoryEvent>> HistoryEngine::ReadHistory(
       keys::HistoryPrefix(shard.id(), ms.namespace_id(), ms.workflow_id(), ms.run_id());
   // Seek to the batch holding `from` (the last one whose first event id is <= from) instead
   // of reading from the run's first event: a sticky task reads only its new events.
-  StampTrace(e);
   std::string start = prefix;
   if (from > 1) {
     absl::Status s = store_->ScanReverse(
