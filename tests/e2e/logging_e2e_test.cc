@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -148,6 +149,34 @@ TEST(LoggingFlagsE2eTest, BadLogFlagsAreRefusedAtStart) {
       absl::Seconds(30));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("use json or text"), std::string::npos) << r.err;
+
+  // The YAML keys are checked the same way.
+  std::string config = dir.path() + "/weft.yaml";
+  std::ofstream(config) << "log-level: warn,frontend=loud\n";
+  r = weft::testing::Run({WEFT_SERVER_BIN, "--dev", "--data-dir", dir.path(), "--config", config},
+                         absl::Seconds(30));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown level \\\"loud\\\" in \\\"frontend=loud\\\""), std::string::npos)
+      << r.err;
+}
+
+TEST(LoggingFlagsE2eTest, TextFormatFromTheConfigFile) {
+  TempDir dir;
+  std::string config = dir.path() + "/weft.yaml";
+  std::ofstream(config) << "log-format: text\nlog-level: warn,app=info\n";
+  Process server({WEFT_SERVER_BIN, "--dev", "--data-dir", dir.path() + "/data", "--config", config,
+                  "--grpc-address", "127.0.0.1:0", "--http-address", "127.0.0.1:0"});
+  ASSERT_TRUE(server.WaitForLine("weft-server ready", absl::Seconds(60))) << server.Output();
+  server.Signal(SIGTERM);
+  ASSERT_EQ(server.Wait(), 0) << server.Output();
+  std::string out = server.Output();
+  EXPECT_NE(out.find(" INFO app: server started grpc_address=127.0.0.1:"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find(" INFO app: server stopped"), std::string::npos) << out;
+  // history and storage are at warn: their start-up lines are not written.
+  EXPECT_EQ(out.find("history shards open"), std::string::npos) << out;
+  EXPECT_EQ(out.find("RocksDB opened"), std::string::npos) << out;
+  EXPECT_EQ(out.find("{\""), std::string::npos) << out;
 }
 
 }  // namespace
