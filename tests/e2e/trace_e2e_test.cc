@@ -65,6 +65,14 @@ class TraceE2eTest : public ::testing::Test {
     return weft::testing::Run(argv, timeout);
   }
 
+  // The run's events (current run of `id`), from `weft workflow history -o json`.
+  nlohmann::json Events(const std::string& id) {
+    RunResult r = Cli({"--output", "json", "workflow", "history", "--workflow-id", id});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto h = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+    return h.is_array() ? h : h.value("events", nlohmann::json::array());
+  }
+
   TempDir dir_;
   std::string address_;
   bool server_logs_ = false;
@@ -144,6 +152,44 @@ TEST_F(TraceE2eTest, TheStartsTraceReachesHistoryWorkerLogsAndServerLogs) {
   }
   EXPECT_TRUE(start_logged) << server_->Output();
   EXPECT_TRUE(activity_answer_logged) << server_->Output();
+}
+
+// Children are started and signalled by the server's transfer queue, with no RPC of the
+// caller's in sight: the queue continues the trace stored on the parent's initiated events.
+TEST_F(TraceE2eTest, ChildrenAndTheirSignalsContinueTheParentsTrace) {
+  if (!server_logs_) GTEST_SKIP() << "weft-server has no --log-level: it does not trace yet";
+  RunResult start =
+      Cli({"workflow", "start", "--task-queue", "samples", "--type", "ParentChild", "--workflow-id",
+           "traced-parent", "--input", "{\"children\":2}", "--traceparent", kTraceparent});
+  ASSERT_EQ(start.exit_code, 0) << start.err;
+  RunResult result =
+      Cli({"workflow", "result", "--workflow-id", "traced-parent", "--timeout", "60s"},
+          absl::Seconds(90));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+
+  std::vector<std::string> children;
+  for (const auto& e : Events("traced-parent")) {
+    if (e.value("event_type", "") == "EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED") {
+      children.push_back(
+          e["child_workflow_execution_started_event_attributes"]["workflow_execution"].value(
+              "workflow_id", ""));
+    }
+  }
+  ASSERT_EQ(children.size(), 2u);
+  int signaled = 0;
+  for (const std::string& child : children) {
+    std::string started;
+    for (const auto& e : Events(child)) {
+      std::string tp = e.value("trace_context", nlohmann::json::object()).value("traceparent", "");
+      if (e.value("event_type", "") == "EVENT_TYPE_WORKFLOW_EXECUTION_STARTED") started = tp;
+      if (e.value("event_type", "") == "EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED") {
+        ++signaled;
+        EXPECT_EQ(TraceIdOf(tp), kTraceId) << child;
+      }
+    }
+    EXPECT_EQ(TraceIdOf(started), kTraceId) << child;
+  }
+  EXPECT_EQ(signaled, 1);  // the bonus, sent to the first child
 }
 
 TEST_F(TraceE2eTest, AMalformedTraceparentIsRefusedBeforeAnythingStarts) {
