@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -286,6 +287,49 @@ TEST_F(WorkerMetricsTest, RecordsTasksPollsCacheAndErrors) {
   }
   // A worker's cached runs leave the gauge with it.
   EXPECT_EQ(Value(Scrape(), cache_size), 0);
+}
+
+TEST_F(WorkerMetricsTest, ReportsTheWorkersCircuitBreakers) {
+  WorkerMetrics m(registry_, "ns", "q", {}, {"Charge"}, 0, 1);
+  auto now = std::chrono::steady_clock::now();
+  CircuitBreakerRegistry breakers({.window_size = 4,
+                                   .minimum_calls = 2,
+                                   .failure_rate_threshold = 0.5,
+                                   .open_duration = std::chrono::seconds(30),
+                                   .half_open_probes = 1},
+                                  [&] { return now; });
+  breakers.SetObserver(m.BreakerObserver());
+  CircuitBreaker& b = breakers.Get("payments");
+  const std::string labels = "breaker=\"payments\",namespace=\"ns\",task_queue=\"q\"";
+  auto s = Scrape();
+  EXPECT_EQ(Value(s, "weft_worker_circuit_breaker_state{" + labels + "}"), 0);
+  EXPECT_EQ(Value(s, "weft_worker_circuit_breaker_rejected_calls_total{" + labels + "}"), 0);
+  EXPECT_EQ(Value(s, "weft_worker_circuit_breaker_transitions_total{" + labels + ",to=\"open\"}"),
+            0);
+
+  ASSERT_TRUE(b.Allow().ok());
+  b.RecordFailure();
+  ASSERT_TRUE(b.Allow().ok());
+  b.RecordFailure();  // 2 of 2 failed: opens
+  EXPECT_FALSE(b.Allow().ok());
+  s = Scrape();
+  EXPECT_EQ(Value(s, "weft_worker_circuit_breaker_state{" + labels + "}"), 1);
+  EXPECT_EQ(Value(s, "weft_worker_circuit_breaker_transitions_total{" + labels + ",to=\"open\"}"),
+            1);
+  EXPECT_EQ(Value(s, "weft_worker_circuit_breaker_rejected_calls_total{" + labels + "}"), 1);
+
+  now += std::chrono::seconds(31);
+  ASSERT_TRUE(b.Allow().ok());  // the probe
+  EXPECT_EQ(Value(Scrape(), "weft_worker_circuit_breaker_state{" + labels + "}"), 2);
+  b.RecordSuccess();
+  s = Scrape();
+  EXPECT_EQ(Value(s, "weft_worker_circuit_breaker_state{" + labels + "}"), 0);
+  EXPECT_EQ(Value(s, "weft_worker_circuit_breaker_transitions_total{" + labels + ",to=\"closed\"}"),
+            1);
+  EXPECT_EQ(
+      Value(s, "weft_worker_circuit_breaker_transitions_total{" + labels + ",to=\"half_open\"}"),
+      1);
+  breakers.SetObserver(nullptr);
 }
 
 TEST(WorkerMetricsCodeNameTest, NamesEveryCode) {

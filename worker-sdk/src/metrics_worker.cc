@@ -34,6 +34,7 @@ absl::Status Worker::StartMetrics() {
   metrics_ = std::make_unique<WorkerMetrics>(*metrics_exporter_->registry(), client_.ns(),
                                              options_.task_queue, workflow_types, activity_types,
                                              workflow_slots, activity_slots);
+  breakers_.SetObserver(metrics_->BreakerObserver());
   detail::SdkLogger().Info(
       absl::StrCat("metrics on http://", metrics_exporter_->bound_address(), "/metrics"),
       {{"task_queue", options_.task_queue}});

@@ -206,6 +206,7 @@ void Worker::Shutdown() {
   // queue now rather than after the sticky timeout.
   if (cache_) cache_->Clear();
   // Nothing runs any more: take this worker's slots and cached runs out of the gauges.
+  if (metrics_) breakers_.SetObserver(nullptr);
   metrics_.reset();
   absl::MutexLock lock(&mu_);
   stopped_ = true;

@@ -132,7 +132,18 @@ WorkerMetrics::WorkerMetrics(prometheus::Registry& registry, std::string ns, std
       cache_evictions_(Register(prometheus::BuildCounter(), registry,
                                 "weft_worker_sticky_cache_evictions_total",
                                 "Runs pushed out of the sticky cache to make room")
-                           .Add({{"namespace", ns_}, {"task_queue", task_queue_}})) {
+                           .Add({{"namespace", ns_}, {"task_queue", task_queue_}})),
+      breaker_state_(Register(prometheus::BuildGauge(), registry,
+                              "weft_worker_circuit_breaker_state",
+                              "State of the workers' activity circuit breakers by key: 0 closed, "
+                              "1 open, 2 half-open")),
+      breaker_transitions_(Register(prometheus::BuildCounter(), registry,
+                                    "weft_worker_circuit_breaker_transitions_total",
+                                    "State changes of the workers' circuit breakers, by state "
+                                    "entered")),
+      breaker_rejected_(Register(prometheus::BuildCounter(), registry,
+                                 "weft_worker_circuit_breaker_rejected_calls_total",
+                                 "Calls a worker's circuit breaker refused (failed fast)")) {
   slots_.Add(With("kind", "workflow", "state", "available")).Increment(workflow_slots_);
   slots_.Add(With("kind", "activity", "state", "available")).Increment(activity_slots_);
   for (Kind kind : kKinds) {
@@ -239,6 +250,31 @@ void WorkerMetrics::SetStickyCacheSize(size_t runs) {
   absl::MutexLock lock(&mu_);
   cache_size_.Increment(static_cast<double>(runs) - static_cast<double>(reported_cache_size_));
   reported_cache_size_ = runs;
+}
+
+std::shared_ptr<const CircuitBreaker::Observer> WorkerMetrics::BreakerObserver() {
+  auto observer = std::make_shared<CircuitBreaker::Observer>();
+  observer->on_created = [this](const std::string& name) {
+    breaker_state_.Add(With("breaker", name)).Set(0);
+    breaker_rejected_.Add(With("breaker", name));
+    for (const char* to : {"closed", "open", "half_open"}) {
+      breaker_transitions_.Add(With("breaker", name, "to", to));
+    }
+  };
+  observer->on_transition = [this](const std::string& name, CircuitBreaker::State to) {
+    const char* state = to == CircuitBreaker::State::kOpen       ? "open"
+                        : to == CircuitBreaker::State::kHalfOpen ? "half_open"
+                                                                 : "closed";
+    const double value = to == CircuitBreaker::State::kOpen       ? 1
+                         : to == CircuitBreaker::State::kHalfOpen ? 2
+                                                                  : 0;
+    breaker_state_.Add(With("breaker", name)).Set(value);
+    breaker_transitions_.Add(With("breaker", name, "to", state)).Increment();
+  };
+  observer->on_rejected = [this](const std::string& name) {
+    breaker_rejected_.Add(With("breaker", name)).Increment();
+  };
+  return observer;
 }
 
 const char* WorkerMetrics::CodeName(grpc::StatusCode code) {

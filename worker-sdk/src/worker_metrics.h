@@ -32,6 +32,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "weft/circuit_breaker.h"
 
 namespace weft {
 
@@ -92,6 +93,11 @@ class WorkerMetrics {
   // The number of runs the worker's sticky cache holds now.
   void SetStickyCacheSize(size_t runs);
 
+  // Reports the worker's activity circuit breakers (ActivityContext::Breaker) by breaker key:
+  // state (0 closed, 1 open, 2 half-open), transitions, refused calls. The observer refers to
+  // this object: unset it before destroying this.
+  std::shared_ptr<const CircuitBreaker::Observer> BreakerObserver();
+
   // "UNAVAILABLE", "NOT_FOUND", ... (the label value of RecordRpcError).
   static const char* CodeName(grpc::StatusCode code);
 
@@ -121,6 +127,9 @@ class WorkerMetrics {
   prometheus::Counter& cache_hits_;
   prometheus::Counter& cache_misses_;
   prometheus::Counter& cache_evictions_;
+  prometheus::Family<prometheus::Gauge>& breaker_state_;
+  prometheus::Family<prometheus::Counter>& breaker_transitions_;
+  prometheus::Family<prometheus::Counter>& breaker_rejected_;
 
   absl::Mutex mu_;
   size_t reported_cache_size_ ABSL_GUARDED_BY(mu_) = 0;

@@ -46,8 +46,18 @@ class CircuitBreaker {
   enum class State { kClosed, kOpen, kHalfOpen };
   // The steady clock, injectable for tests.
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
+  // Watches breakers (the worker's metrics do): a breaker created by a registry (closed), each
+  // state change, each call refused. Called with a lock held (the breaker's or the
+  // registry's), so it must be quick and must not call the breaker or the registry.
+  struct Observer {
+    std::function<void(const std::string& name)> on_created;
+    std::function<void(const std::string& name, State to)> on_transition;
+    std::function<void(const std::string& name)> on_rejected;
+  };
 
   CircuitBreaker(std::string name, CircuitBreakerOptions options, Clock clock = nullptr);
+  // Replaces the observer (nullptr: none).
+  void set_observer(std::shared_ptr<const Observer> observer);
   CircuitBreaker(const CircuitBreaker&) = delete;
   CircuitBreaker& operator=(const CircuitBreaker&) = delete;
 
@@ -87,6 +97,8 @@ class CircuitBreaker {
   std::chrono::steady_clock::time_point Now() const;
   void Open() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Close() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Transition(State to) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Rejected() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string name_;
   const CircuitBreakerOptions options_;
@@ -99,6 +111,7 @@ class CircuitBreaker {
   std::chrono::steady_clock::time_point open_until_ ABSL_GUARDED_BY(mu_);
   int probes_started_ ABSL_GUARDED_BY(mu_) = 0;
   int probes_succeeded_ ABSL_GUARDED_BY(mu_) = 0;
+  std::shared_ptr<const Observer> observer_ ABSL_GUARDED_BY(mu_);
 };
 
 class CircuitBreakerRegistry {
@@ -109,6 +122,9 @@ class CircuitBreakerRegistry {
 
   // The breaker for `key`, created with the registry's defaults on first use.
   CircuitBreaker& Get(std::string_view key);
+  // Observes every breaker, the existing and the future ones (on_created is called for
+  // those created from now on). nullptr: none.
+  void SetObserver(std::shared_ptr<const CircuitBreaker::Observer> observer);
 
  private:
   const CircuitBreakerOptions defaults_;
@@ -116,6 +132,7 @@ class CircuitBreakerRegistry {
   absl::Mutex mu_;
   std::map<std::string, std::unique_ptr<CircuitBreaker>, std::less<>> breakers_
       ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const CircuitBreaker::Observer> observer_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace weft
