@@ -34,12 +34,12 @@ wait_for_line() {
 }
 
 ./build/server/app/weft-server --dev --data-dir ./weft-data --grpc-address "$GRPC" \
-  --http-address "$HTTP" >"$LOGS/server" 2>"$LOGS/server.err" &
+  --http-address "$HTTP" --log-format text >"$LOGS/server" 2>"$LOGS/server.err" &
 SERVER_PID=$!
 wait_for_line "$LOGS/server" "weft-server ready" 30 "$SERVER_PID"
 cat "$LOGS/server"
 
-./build/samples/weft-samples-worker --address "$GRPC" >"$LOGS/worker" 2>"$LOGS/worker.err" &
+WEFT_LOG_FORMAT=text ./build/samples/weft-samples-worker --address "$GRPC" >"$LOGS/worker" 2>"$LOGS/worker.err" &
 WORKER_PID=$!
 wait_for_line "$LOGS/worker" "weft-samples-worker ready" 30 "$WORKER_PID"
 cat "$LOGS/worker"

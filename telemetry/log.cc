@@ -227,11 +227,16 @@ std::string FormatLogLine(LogFormat format, LogLevel level, absl::string_view co
   for (const LogField& f : fields) {
     if (fresh(f.key)) AppendField(fields_out, format, f.key, f.value);
   }
-  std::string context_out;
+  // Deduplicated from the innermost scope out, then written outermost first (namespace
+  // before workflow before activity), which is how a reader narrows down.
+  std::vector<const std::pair<std::string, std::string>*> context;
   for (auto it = tls_context.rbegin(); it != tls_context.rend(); ++it) {
-    if (fresh(it->first)) AppendField(context_out, format, it->first, LogValue(it->second));
+    if (fresh(it->first)) context.push_back(&*it);
   }
-  out += context_out;  // context first reads better: who, then what
+  for (auto it = context.rbegin(); it != context.rend(); ++it) {
+    AppendField(out, format, (*it)->first, LogValue((*it)->second));
+  }
+  // Context first reads better: who, then what.
   out += fields_out;
   {
     Registry& r = Reg();
