@@ -140,8 +140,8 @@ absl::Status Worker::Start() {
   if (workflows_.empty() && activities_.empty()) {
     return absl::FailedPreconditionError("Worker: nothing registered");
   }
-  if (auto s = detail::ConfigureSdkLogging(options_.log_level, options_.log_format,
-                                           options_.identity);
+  if (auto s =
+          detail::ConfigureSdkLogging(options_.log_level, options_.log_format, options_.identity);
       !s.ok()) {
     return s;
   }
@@ -556,7 +556,9 @@ void Worker::HandleActivityTask(const api::v1::PollActivityTaskQueueResponse& ta
       detail::FromProtoDuration(task.heartbeat_timeout()));
   info.traceparent = scope.traceparent();
 
-  auto heartbeat = [this, &token](const api::v1::Payloads& details) {
+  // The task's span, captured: user code may heartbeat from a thread of its own.
+  auto heartbeat = [this, &token,
+                    traceparent = info.traceparent](const api::v1::Payloads& details) {
     api::v1::RecordActivityTaskHeartbeatRequest req;
     req.set_namespace_(client_.ns());
     req.set_task_token(token);
@@ -565,7 +567,7 @@ void Worker::HandleActivityTask(const api::v1::PollActivityTaskQueueResponse& ta
     api::v1::RecordActivityTaskHeartbeatResponse resp;
     grpc::ClientContext ctx;
     SetDeadline(&ctx, kRespondDeadline);
-    detail::AddCurrentTraceMetadata(&ctx);
+    detail::AddTraceMetadata(&ctx, traceparent);
     grpc::Status status = client_.stub().RecordActivityTaskHeartbeat(&ctx, req, &resp);
     // NOT_FOUND: the attempt is no longer current (timed out, workflow closed): stop.
     if (!status.ok() && metrics_) {
