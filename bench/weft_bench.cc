@@ -47,6 +47,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "bench/timer_load.h"
 #include "weft/client.h"
 #include "weft/worker.h"
 #include "weft/workflow.h"
@@ -94,9 +95,9 @@ struct Options {
   int payload_bytes = 0;
   int warmup = 0;
   bool json = false;
-  std::string task_queue;           // empty: a unique name
-  int server_pid = 0;               // 0: do not report the server's CPU
-  int max_cached_workflows = 1000;  // the worker's sticky cache; 0: sticky execution off
+  std::string task_queue;            // empty: a unique name
+  int server_pid = 0;                // 0: do not report the server's CPU
+  int max_cached_workflows = 1000;   // the worker's sticky cache; 0: sticky execution off
   bool no_eager_activities = false;  // every activity through matching (A/B of eager dispatch)
 };
 
@@ -300,6 +301,7 @@ int Run(const Options& given) {
 
 int main(int argc, char** argv) {
   weft::bench::Options opts;
+  weft::bench::TimerLoadOptions timers;
   CLI::App app{"Closed-loop load generator for a weft server (workflows of K activities)."};
   app.add_option("--address", opts.address, "server address")->capture_default_str();
   app.add_option("--namespace", opts.ns, "namespace")->capture_default_str();
@@ -329,11 +331,33 @@ int main(int argc, char** argv) {
                "activities in its workflow-task answers)");
   app.add_option("--server-pid", opts.server_pid,
                  "also report the CPU used by this process (the server) during the run");
+  // The open-timers load (bench/timer_load.h) instead of the closed loop.
+  app.add_option("--timer-workflows", timers.workflows,
+                 "start this many workflows that each sleep on one timer, all open at once, and "
+                 "report server RSS and timer delay (instead of the closed loop)")
+      ->check(CLI::Range(1, 100000000));
+  app.add_option("--timer-seconds", timers.timer_seconds,
+                 "each timer workflow's sleep; longer than the start phase")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
+  app.add_option("--start-threads", timers.start_threads, "client threads starting workflows")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  app.add_option("--metrics-url", timers.metrics_url,
+                 "the server's /metrics (http://HOST:PORT/metrics), for the timer delay");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? 0 : 2;
+  }
+  if (timers.workflows > 0) {
+    timers.address = opts.address;
+    timers.ns = opts.ns;
+    timers.task_queue = opts.task_queue;
+    timers.server_pid = opts.server_pid;
+    timers.json = opts.json;
+    return weft::bench::RunTimerLoad(timers);
   }
   return weft::bench::Run(opts);
 }
