@@ -14,6 +14,7 @@
 #include "server/common/proto_time.h"
 #include "server/history/history_engine.h"
 #include "server/history/keys.h"
+#include "server/history/testing/engine_test_fixture.h"
 #include "server/matching/matching_engine.h"
 
 namespace weft::history {
@@ -21,54 +22,19 @@ namespace {
 
 using namespace api::v1;  // NOLINT: test brevity
 
-// Records the tasks history hands to matching instead of queueing them. Derives from the
-// real engine so that only AddTask is replaced.
-class FakeMatching : public matching::MatchingEngine {
- public:
-  explicit FakeMatching(storage::Store* store) : matching::MatchingEngine(store, nullptr) {}
-  absl::Status AddTask(const matching::TaskQueueId& q, const internal::BacklogTask& t) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    tasks_.push_back({q, t});
-    cv_.notify_all();
-    return absl::OkStatus();
-  }
-  // The next workflow task of `workflow_id` handed to matching, waiting up to 10 s.
-  std::optional<internal::BacklogTask> Next(const std::string& workflow_id) {
-    std::unique_lock<std::mutex> lock(mu_);
-    std::optional<internal::BacklogTask> out;
-    cv_.wait_for(lock, std::chrono::seconds(10), [&] {
-      for (auto it = tasks_.begin(); it != tasks_.end(); ++it) {
-        if (it->first.kind == internal::TASK_KIND_WORKFLOW &&
-            it->second.workflow_id() == workflow_id) {
-          out = it->second;
-          tasks_.erase(it);
-          return true;
-        }
-      }
-      return false;
-    });
-    return out;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::pair<matching::TaskQueueId, internal::BacklogTask>> tasks_;
-};
+using FakeMatching = test_support::RecordingMatchingEngine;
 
 class ChildWorkflowTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/weft-child-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    ASSERT_TRUE(test_support::MakeTempDir("weft-child-test", &dir_));
     OpenEngine();
   }
   void TearDown() override {
     engine_.reset();
     matching_.reset();
     store_.reset();
-    std::filesystem::remove_all(dir_);
+    test_support::RemoveTempDir(dir_);
   }
   void OpenEngine() {
     auto s = storage::Store::Open(dir_);
@@ -98,7 +64,7 @@ class ChildWorkflowTest : public ::testing::Test {
 
   PollWorkflowTaskQueueResponse StartWorkflowTask(const std::string& id,
                                                   const NamespaceRef* ns = nullptr) {
-    auto t = matching_->Next(id);
+    auto t = matching_->NextOf(internal::TASK_KIND_WORKFLOW, id);
     EXPECT_TRUE(t.has_value()) << "no workflow task for " << id;
     if (!t) return {};
     auto r = engine_->RecordWorkflowTaskStarted(ns ? *ns : ns_, *t, "w");
@@ -547,7 +513,8 @@ TEST_F(ChildWorkflowTest, ChildInheritsItsParentsPriority) {
   auto child_events = Events("urgent-kid");
   ASSERT_FALSE(child_events.empty());
   EXPECT_EQ(child_events[0].workflow_execution_started_event_attributes().priority(), 1);
-  auto t = matching_->Next("urgent-kid");  // its workflow task, at the inherited priority
+  auto t = matching_->NextOf(internal::TASK_KIND_WORKFLOW,
+                             "urgent-kid");  // its workflow task, at the inherited priority
   ASSERT_TRUE(t.has_value());
   EXPECT_EQ(t->priority(), 1);
 }

@@ -14,67 +14,19 @@
 #include "server/common/proto_time.h"
 #include "server/history/circuit_breaker_registry.h"
 #include "server/history/history_engine.h"
+#include "server/history/testing/engine_test_fixture.h"
 
 namespace weft::history {
 namespace {
 
 using namespace api::v1;  // NOLINT: test brevity
 
-class FakeMatching : public matching::MatchingClient {
- public:
-  absl::Status AddTask(const matching::TaskQueueId& q, const internal::BacklogTask& t) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    tasks_.push_back({q, t});
-    cv_.notify_all();
-    return absl::OkStatus();
-  }
-  absl::StatusOr<std::optional<matching::PolledTask>> PollTask(
-      const matching::TaskQueueId&, const matching::PollerInfo&, absl::Time,
-      const std::function<bool()>&) override {
-    return absl::UnimplementedError("not used");
-  }
-  void AckTask(const matching::TaskQueueId&, const matching::PolledTask&, bool) override {}
-  double DispatchRateLimit(const matching::TaskQueueId& q) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = rates_.find(q.name);
-    return q.kind == internal::TASK_KIND_ACTIVITY && it != rates_.end() ? it->second : 0;
-  }
-  void SetRate(const std::string& queue, double rate) {
-    std::lock_guard<std::mutex> lock(mu_);
-    rates_[queue] = rate;
-  }
-  // The next task of `kind` handed to matching, waiting up to `wait` (real time).
-  std::optional<std::pair<matching::TaskQueueId, internal::BacklogTask>> Next(
-      internal::TaskKind kind, absl::Duration wait = absl::Seconds(10)) {
-    std::unique_lock<std::mutex> lock(mu_);
-    std::optional<std::pair<matching::TaskQueueId, internal::BacklogTask>> out;
-    cv_.wait_for(lock, absl::ToChronoNanoseconds(wait), [&] {
-      for (auto it = tasks_.begin(); it != tasks_.end(); ++it) {
-        if (it->first.kind == kind) {
-          out = *it;
-          tasks_.erase(it);
-          return true;
-        }
-      }
-      return false;
-    });
-    return out;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::pair<matching::TaskQueueId, internal::BacklogTask>> tasks_;
-  std::map<std::string, double> rates_;
-};
+using test_support::FakeMatching;
 
 class EagerActivitiesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/weft-eager-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    auto s = storage::Store::Open(dir_);
+    auto s = test_support::OpenTempStore("weft-eager-test", &dir_);
     ASSERT_TRUE(s.ok());
     store_ = std::move(*s);
     breakers_ = std::make_unique<CircuitBreakerRegistry>(store_.get(), &clock_, nullptr);
@@ -85,7 +37,7 @@ class EagerActivitiesTest : public ::testing::Test {
     engine_.reset();
     breakers_.reset();
     store_.reset();
-    std::filesystem::remove_all(dir_);
+    test_support::RemoveTempDir(dir_);
   }
 
   void OpenEngine() {
@@ -105,7 +57,7 @@ class EagerActivitiesTest : public ::testing::Test {
     req.mutable_task_queue()->set_name("q");
     *req.mutable_workflow_task_timeout() = ToProto(absl::Hours(1));
     EXPECT_TRUE(engine_->StartWorkflowExecution(ns_, req, nullptr).ok());
-    auto t = matching_.Next(internal::TASK_KIND_WORKFLOW);
+    auto t = matching_.NextEntry(internal::TASK_KIND_WORKFLOW);
     EXPECT_TRUE(t.has_value());
     if (!t) return {};
     auto wt = engine_->RecordWorkflowTaskStarted(ns_, t->second, "worker-1");
@@ -202,7 +154,7 @@ class EagerActivitiesTest : public ::testing::Test {
   }
 
   bool NoActivityInMatching(absl::Duration wait = absl::Milliseconds(200)) {
-    return !matching_.Next(internal::TASK_KIND_ACTIVITY, wait).has_value();
+    return !matching_.NextEntry(internal::TASK_KIND_ACTIVITY, wait).has_value();
   }
 
   std::string dir_;
@@ -282,7 +234,7 @@ TEST_F(EagerActivitiesTest, NoMoreThanTheOfferedSlotsTheRestGoThroughMatching) {
   EXPECT_EQ(resp->activity_tasks(1).activity_id(), "3");
   std::map<int64_t, internal::BacklogTask> dispatched;
   for (int i = 0; i < 2; ++i) {
-    auto t = matching_.Next(internal::TASK_KIND_ACTIVITY);
+    auto t = matching_.NextEntry(internal::TASK_KIND_ACTIVITY);
     ASSERT_TRUE(t.has_value()) << i;
     EXPECT_EQ(t->first.name, "q");
     dispatched[t->second.scheduled_event_id()] = t->second;
@@ -326,7 +278,7 @@ TEST_F(EagerActivitiesTest, OtherTaskQueuesAndRateLimitedQueuesGoThroughMatching
   // The run's own queue named explicitly is still its own queue.
   ASSERT_EQ(resp->activity_tasks_size(), 1);
   EXPECT_EQ(resp->activity_tasks(0).activity_id(), "2");
-  auto other = matching_.Next(internal::TASK_KIND_ACTIVITY);
+  auto other = matching_.NextEntry(internal::TASK_KIND_ACTIVITY);
   ASSERT_TRUE(other.has_value());
   EXPECT_EQ(other->first.name, "elsewhere");
 
@@ -367,7 +319,7 @@ TEST_F(EagerActivitiesTest, AnActivityTypeItsBreakerHoldsIsHeldNotEager) {
   // Once the operator lets it go, the held attempt goes the normal way: through matching.
   o.set_override(CIRCUIT_BREAKER_OVERRIDE_FORCE_CLOSED);
   ASSERT_TRUE(breakers_->SetCircuitBreakerOverride(o, "ops").ok());
-  auto t = matching_.Next(internal::TASK_KIND_ACTIVITY);
+  auto t = matching_.NextEntry(internal::TASK_KIND_ACTIVITY);
   ASSERT_TRUE(t.has_value());
   EXPECT_EQ(t->second.workflow_id(), "held");
   EXPECT_EQ(t->second.attempt(), 1);
@@ -392,7 +344,7 @@ TEST_F(EagerActivitiesTest, AStartSurvivesARestartAndTimesOutIntoARetryWhenTheWo
   EXPECT_EQ(Pending("lost")["1"].attempt(), 2);
   EXPECT_TRUE(NoActivityInMatching(absl::Milliseconds(100)));
   clock_.Advance(absl::Seconds(1));
-  auto retry = matching_.Next(internal::TASK_KIND_ACTIVITY);
+  auto retry = matching_.NextEntry(internal::TASK_KIND_ACTIVITY);
   ASSERT_TRUE(retry.has_value());
   EXPECT_EQ(retry->second.attempt(), 2);
   EXPECT_EQ(retry->first.name, "q");
@@ -426,7 +378,7 @@ TEST_F(EagerActivitiesTest, StartToCloseTimesOutAnEagerStartWithoutHeartbeat) {
   ASSERT_TRUE(WaitForState("stc", "1", "BACKOFF"));
   EXPECT_FALSE(Pending("stc")["1"].last_failure().message().empty());
   clock_.Advance(absl::Seconds(1));
-  auto retry = matching_.Next(internal::TASK_KIND_ACTIVITY);
+  auto retry = matching_.NextEntry(internal::TASK_KIND_ACTIVITY);
   ASSERT_TRUE(retry.has_value());
   EXPECT_EQ(retry->second.attempt(), 2);
 }

@@ -12,56 +12,19 @@
 #include <mutex>
 
 #include "server/common/proto_time.h"
+#include "server/history/testing/engine_test_fixture.h"
 
 namespace weft::history {
 namespace {
 
 using namespace api::v1;  // NOLINT: test brevity
 
-class FakeMatching : public matching::MatchingClient {
- public:
-  absl::Status AddTask(const matching::TaskQueueId& q, const internal::BacklogTask& t) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    tasks_.push_back({q, t});
-    cv_.notify_all();
-    return absl::OkStatus();
-  }
-  absl::StatusOr<std::optional<matching::PolledTask>> PollTask(
-      const matching::TaskQueueId&, const matching::PollerInfo&, absl::Time,
-      const std::function<bool()>&) override {
-    return absl::UnimplementedError("not used");
-  }
-  void AckTask(const matching::TaskQueueId&, const matching::PolledTask&, bool) override {}
-  // The next task of `kind` handed to matching, waiting up to 10 s.
-  std::optional<internal::BacklogTask> Next(internal::TaskKind kind) {
-    std::unique_lock<std::mutex> lock(mu_);
-    std::optional<internal::BacklogTask> out;
-    cv_.wait_for(lock, std::chrono::seconds(10), [&] {
-      for (auto it = tasks_.begin(); it != tasks_.end(); ++it) {
-        if (it->first.kind == kind) {
-          out = it->second;
-          tasks_.erase(it);
-          return true;
-        }
-      }
-      return false;
-    });
-    return out;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::pair<matching::TaskQueueId, internal::BacklogTask>> tasks_;
-};
+using test_support::FakeMatching;
 
 class HistoryEngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/weft-history-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    auto s = storage::Store::Open(dir_);
+    auto s = test_support::OpenTempStore("weft-history-test", &dir_);
     ASSERT_TRUE(s.ok());
     store_ = std::move(*s);
     HistoryEngine::Options opts;
@@ -72,7 +35,7 @@ class HistoryEngineTest : public ::testing::Test {
   void TearDown() override {
     engine_.reset();
     store_.reset();
-    std::filesystem::remove_all(dir_);
+    test_support::RemoveTempDir(dir_);
   }
 
   std::string Start(const std::string& id, absl::Duration task_timeout = absl::Seconds(10),

@@ -12,6 +12,7 @@
 #include "server/common/proto_time.h"
 #include "server/history/history_engine.h"
 #include "server/history/keys.h"
+#include "server/history/testing/engine_test_fixture.h"
 
 namespace weft::history {
 namespace {
@@ -21,52 +22,12 @@ using namespace api::v1;  // NOLINT: test brevity
 constexpr char kNormal[] = "q";
 constexpr char kSticky[] = "worker-1:sticky";
 
-class QueueRecordingMatching : public matching::MatchingClient {
- public:
-  absl::Status AddTask(const matching::TaskQueueId& q, const internal::BacklogTask& t) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    tasks_.push_back({q, t});
-    cv_.notify_all();
-    return absl::OkStatus();
-  }
-  absl::StatusOr<std::optional<matching::PolledTask>> PollTask(
-      const matching::TaskQueueId&, const matching::PollerInfo&, absl::Time,
-      const std::function<bool()>&) override {
-    return absl::UnimplementedError("not used");
-  }
-  void AckTask(const matching::TaskQueueId&, const matching::PolledTask&, bool) override {}
-
-  // The next workflow task handed to queue `name`, waiting up to `wait`.
-  std::optional<internal::BacklogTask> Next(const std::string& name,
-                                            absl::Duration wait = absl::Seconds(10)) {
-    std::unique_lock<std::mutex> lock(mu_);
-    std::optional<internal::BacklogTask> out;
-    cv_.wait_for(lock, absl::ToChronoNanoseconds(wait), [&] {
-      for (auto it = tasks_.begin(); it != tasks_.end(); ++it) {
-        if (it->first.kind == internal::TASK_KIND_WORKFLOW && it->first.name == name) {
-          out = it->second;
-          tasks_.erase(it);
-          return true;
-        }
-      }
-      return false;
-    });
-    return out;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::pair<matching::TaskQueueId, internal::BacklogTask>> tasks_;
-};
+using QueueRecordingMatching = test_support::FakeMatching;
 
 class StickyExecutionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/weft-sticky-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    auto s = storage::Store::Open(dir_);
+    auto s = test_support::OpenTempStore("weft-sticky-test", &dir_);
     ASSERT_TRUE(s.ok());
     store_ = std::move(*s);
     HistoryEngine::Options opts;
@@ -77,7 +38,7 @@ class StickyExecutionTest : public ::testing::Test {
   void TearDown() override {
     engine_.reset();
     store_.reset();
-    std::filesystem::remove_all(dir_);
+    test_support::RemoveTempDir(dir_);
   }
 
   std::string Start(const std::string& id) {
@@ -92,7 +53,7 @@ class StickyExecutionTest : public ::testing::Test {
 
   // Takes the next workflow task from `queue` and records it started.
   PollWorkflowTaskQueueResponse StartTaskFrom(const std::string& queue) {
-    auto t = matching_.Next(queue);
+    auto t = matching_.NextOnQueue(queue);
     EXPECT_TRUE(t.has_value()) << "no workflow task on queue " << queue;
     if (!t) return {};
     auto r = engine_->RecordWorkflowTaskStarted(ns_, *t, "w");
@@ -159,7 +120,7 @@ TEST_F(StickyExecutionTest, NextTaskGoesToTheStickyQueueWithOnlyTheNewEvents) {
   Signal("a");                                          // 9, 10
   auto third = StartTaskFrom(kSticky);                  // 11
   EXPECT_EQ(Ids(third), (std::vector<int64_t>{8, 9, 10, 11}));
-  EXPECT_FALSE(matching_.Next(kNormal, absl::ZeroDuration()).has_value());
+  EXPECT_FALSE(matching_.NextOnQueue(kNormal, absl::ZeroDuration()).has_value());
 }
 
 TEST_F(StickyExecutionTest, StickyDispatchReadsOnlyTheNewEventsFromStorage) {
@@ -188,7 +149,7 @@ TEST_F(StickyExecutionTest, ATaskNotStartedInTimeMovesToTheNormalQueueWithFullHi
   auto first = StartTaskFrom(kNormal);
   ASSERT_TRUE(Complete(first, /*sticky=*/true, absl::Milliseconds(200)).ok());
   Signal("a");
-  auto stale = matching_.Next(kSticky);  // dispatched there, but nobody starts it
+  auto stale = matching_.NextOnQueue(kSticky);  // dispatched there, but nobody starts it
   ASSERT_TRUE(stale.has_value());
 
   auto moved = StartTaskFrom(kNormal);  // after the 200 ms schedule-to-start timeout
@@ -203,7 +164,7 @@ TEST_F(StickyExecutionTest, ATaskNotStartedInTimeMovesToTheNormalQueueWithFullHi
   Signal("a");
   auto next = StartTaskFrom(kNormal);
   EXPECT_FALSE(next.partial_history());
-  EXPECT_FALSE(matching_.Next(kSticky, absl::ZeroDuration()).has_value());
+  EXPECT_FALSE(matching_.NextOnQueue(kSticky, absl::ZeroDuration()).has_value());
 }
 
 TEST_F(StickyExecutionTest, ResetStickyTaskQueueMovesAWaitingTaskToTheNormalQueueAtOnce) {
@@ -211,7 +172,7 @@ TEST_F(StickyExecutionTest, ResetStickyTaskQueueMovesAWaitingTaskToTheNormalQueu
   auto first = StartTaskFrom(kNormal);
   ASSERT_TRUE(Complete(first, /*sticky=*/true, absl::Seconds(60)).ok());
   Signal("a");
-  ASSERT_TRUE(matching_.Next(kSticky).has_value());
+  ASSERT_TRUE(matching_.NextOnQueue(kSticky).has_value());
   ResetStickyTaskQueueRequest reset;
   reset.mutable_execution()->set_workflow_id("a");
   ASSERT_TRUE(engine_->ResetStickyTaskQueue(ns_, reset).ok());

@@ -13,6 +13,7 @@
 
 #include "server/common/proto_time.h"
 #include "server/history/history_engine.h"
+#include "server/history/testing/engine_test_fixture.h"
 #include "server/history/trace_context_util.h"
 #include "server/matching/matching_engine.h"
 #include "telemetry/scoped_trace.h"
@@ -29,46 +30,12 @@ std::string TraceIdOf(const TraceContext& tc) {
   return p ? p->TraceIdHex() : "";
 }
 
-class RecordingMatching : public matching::MatchingEngine {
- public:
-  explicit RecordingMatching(storage::Store* store) : matching::MatchingEngine(store, nullptr) {}
-  absl::Status AddTask(const matching::TaskQueueId& q, const internal::BacklogTask& t) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    tasks_.push_back({q.kind, t});
-    cv_.notify_all();
-    return absl::OkStatus();
-  }
-  // The next task of `kind` for `workflow_id` handed to matching, waiting up to 10 s.
-  std::optional<internal::BacklogTask> Next(internal::TaskKind kind,
-                                            const std::string& workflow_id) {
-    std::unique_lock<std::mutex> lock(mu_);
-    std::optional<internal::BacklogTask> out;
-    cv_.wait_for(lock, std::chrono::seconds(10), [&] {
-      for (auto it = tasks_.begin(); it != tasks_.end(); ++it) {
-        if (it->first == kind && it->second.workflow_id() == workflow_id) {
-          out = it->second;
-          tasks_.erase(it);
-          return true;
-        }
-      }
-      return false;
-    });
-    return out;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::pair<internal::TaskKind, internal::BacklogTask>> tasks_;
-};
+using RecordingMatching = test_support::RecordingMatchingEngine;
 
 class TraceContextTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/weft-trace-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    auto s = storage::Store::Open(dir_);
+    auto s = test_support::OpenTempStore("weft-trace-test", &dir_);
     ASSERT_TRUE(s.ok()) << s.status();
     store_ = std::move(*s);
     matching_ = std::make_unique<RecordingMatching>(store_.get());
@@ -82,7 +49,7 @@ class TraceContextTest : public ::testing::Test {
     engine_.reset();
     matching_.reset();
     store_.reset();
-    std::filesystem::remove_all(dir_);
+    test_support::RemoveTempDir(dir_);
   }
 
   std::string Start(const std::string& id) {
@@ -96,7 +63,7 @@ class TraceContextTest : public ::testing::Test {
   }
 
   PollWorkflowTaskQueueResponse StartWorkflowTask(const std::string& id) {
-    auto t = matching_->Next(internal::TASK_KIND_WORKFLOW, id);
+    auto t = matching_->NextOf(internal::TASK_KIND_WORKFLOW, id);
     EXPECT_TRUE(t.has_value()) << "no workflow task for " << id;
     if (!t) return {};
     auto r = engine_->RecordWorkflowTaskStarted(ns_, *t, "w");
@@ -235,7 +202,7 @@ TEST_F(TraceContextTest, ActivityCarriesTheSpanOfTheWorkflowCodeThatScheduledIt)
   ASSERT_TRUE(scheduled);
   EXPECT_EQ(scheduled->trace_context().traceparent(), worker_span.ToString());
 
-  auto task = matching_->Next(internal::TASK_KIND_ACTIVITY, "wf");
+  auto task = matching_->NextOf(internal::TASK_KIND_ACTIVITY, "wf");
   ASSERT_TRUE(task.has_value());
   // The poll's own span is a different trace: the response carries the activity's.
   ScopedTrace poller(TraceParent::NewRoot());
@@ -253,7 +220,7 @@ TEST_F(TraceContextTest, WithoutATraceNothingIsWritten) {
   for (const auto& e : Events("wf")) {
     EXPECT_FALSE(e.has_trace_context()) << EventType_Name(e.event_type());
   }
-  auto task = matching_->Next(internal::TASK_KIND_ACTIVITY, "wf");
+  auto task = matching_->NextOf(internal::TASK_KIND_ACTIVITY, "wf");
   ASSERT_TRUE(task.has_value());
   auto at = engine_->RecordActivityTaskStarted(ns_, *task, "w");
   ASSERT_TRUE(at.ok()) << at.status();
