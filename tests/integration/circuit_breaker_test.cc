@@ -19,6 +19,7 @@
 #include "absl/time/clock.h"
 #include "server/app/weft_server.h"
 #include "server/common/proto_time.h"
+#include "tests/support/in_process_server.h"
 #include "tests/support/temp_dir.h"
 #include "weft/api/v1/admin_service.grpc.pb.h"
 #include "weft/client.h"
@@ -102,15 +103,10 @@ class CircuitBreakerIntegrationTest : public ::testing::Test {
   }
 
   void StartServer() {
-    weft::app::ServerConfig cfg;
-    cfg.dev = true;
-    cfg.data_dir = dir_.path();
-    cfg.grpc_address = "127.0.0.1:0";
-    cfg.http_address = "127.0.0.1:0";
-    auto s = weft::app::WeftServer::Start(cfg);
+    auto s = weft::testing::StartDevServer(dir_.path());
     ASSERT_TRUE(s.ok()) << s.status();
     server_ = std::move(*s);
-    address_ = "127.0.0.1:" + std::to_string(server_->grpc_port());
+    address_ = weft::testing::GrpcAddress(*server_);
     auto channel = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
     admin_ = v1::AdminService::NewStub(channel);
     workflow_ = v1::WorkflowService::NewStub(channel);

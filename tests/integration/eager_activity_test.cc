@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "server/app/weft_server.h"
+#include "tests/support/in_process_server.h"
 #include "tests/support/temp_dir.h"
 #include "weft/client.h"
 #include "weft/worker.h"
@@ -32,16 +33,10 @@ weft::Workflow<int> ThreeSteps(weft::WorkflowContext& ctx, int x) {
 class EagerActivityTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    weft::app::ServerConfig cfg;
-    cfg.dev = true;
-    cfg.data_dir = dir_.path();
-    cfg.grpc_address = "127.0.0.1:0";
-    cfg.http_address = "127.0.0.1:0";
-    auto s = weft::app::WeftServer::Start(cfg);
+    auto s = weft::testing::StartDevServer(dir_.path());
     ASSERT_TRUE(s.ok()) << s.status();
     server_ = std::move(*s);
-    auto client =
-        weft::Client::Connect({.address = "127.0.0.1:" + std::to_string(server_->grpc_port())});
+    auto client = weft::testing::ConnectClient(*server_);
     ASSERT_TRUE(client.ok()) << client.status();
     client_ = std::move(*client);
   }
@@ -156,8 +151,7 @@ TEST_F(EagerActivityTest, NegativeSlotsAreRefusedWithAMessage) {
   ctx.set_deadline(std::chrono::system_clock::now() + 10s);
   grpc::Status s = client_->stub().RespondWorkflowTaskCompleted(&ctx, req, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_NE(s.error_message().find("eager_activity_slots"), std::string::npos)
-      << s.error_message();
+  EXPECT_NE(s.error_message().find("eager_activity_slots"), std::string::npos) << s.error_message();
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 
 #include "server/app/weft_server.h"
 #include "telemetry/log.h"
+#include "tests/support/in_process_server.h"
 #include "tests/support/temp_dir.h"
 #include "weft/api/v1/admin_service.grpc.pb.h"
 #include "weft/api/v1/workflow_service.grpc.pb.h"
@@ -56,15 +57,10 @@ class LoggingTest : public ::testing::Test {
     telemetry::LogRegistry::SetFormat(telemetry::LogFormat::kJson);
     telemetry::LogRegistry::SetDefaultLevel(telemetry::LogLevel::kInfo);
     telemetry::LogRegistry::SetSink(sink_);
-    app::ServerConfig cfg;
-    cfg.dev = true;
-    cfg.data_dir = dir_.path();
-    cfg.grpc_address = "127.0.0.1:0";
-    cfg.http_address = "127.0.0.1:0";
-    auto s = app::WeftServer::Start(cfg);
+    auto s = weft::testing::StartDevServer(dir_.path());
     ASSERT_TRUE(s.ok()) << s.status();
     server_ = std::move(*s);
-    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->grpc_port()),
+    auto channel = grpc::CreateChannel(weft::testing::GrpcAddress(*server_),
                                        grpc::InsecureChannelCredentials());
     stub_ = WorkflowService::NewStub(channel);
     admin_ = AdminService::NewStub(channel);

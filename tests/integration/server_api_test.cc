@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "server/app/weft_server.h"
+#include "tests/support/in_process_server.h"
 #include "tests/support/temp_dir.h"
 #include "weft/api/v1/workflow_service.grpc.pb.h"
 
@@ -35,18 +36,13 @@ class ServerApiTest : public ::testing::Test {
   void TearDown() override { StopServer(); }
 
   void StartServer(int num_shards = 0) {
-    app::ServerConfig cfg;
-    cfg.dev = true;
-    cfg.data_dir = dir_.path();
-    cfg.grpc_address = "127.0.0.1:0";
-    cfg.http_address = "127.0.0.1:0";
-    cfg.num_shards = num_shards;
-    auto s = app::WeftServer::Start(cfg);
+    auto s = weft::testing::StartDevServer(
+        dir_.path(), [&](weft::app::ServerConfig& c) { c.num_shards = num_shards; });
     ASSERT_TRUE(s.ok()) << s.status();
     server_ = std::move(*s);
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(64 << 20);
-    auto channel = grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(server_->grpc_port()),
+    auto channel = grpc::CreateCustomChannel(weft::testing::GrpcAddress(*server_),
                                              grpc::InsecureChannelCredentials(), args);
     stub_ = WorkflowService::NewStub(channel);
   }
@@ -546,8 +542,8 @@ TEST_F(ServerApiTest, QueryIsAnsweredByAWorkerWithoutChangingHistory) {
 TEST_F(ServerApiTest, ServesTheGrpcHealthService) {
   // grpc.health.v1.Health/Check with an empty HealthCheckRequest (service ""): the answer
   // is a HealthCheckResponse whose field 1 (status) is SERVING (1), encoded as 08 01.
-  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->grpc_port()),
-                                     grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel(weft::testing::GrpcAddress(*server_), grpc::InsecureChannelCredentials());
   grpc::GenericStub generic(channel);
   grpc::ByteBuffer request, response;
   grpc::Slice empty("");
@@ -580,8 +576,6 @@ TEST_F(ServerApiTest, EmptyPollReturnsEmptyResponse) {
   EXPECT_TRUE(wt.task_token().empty());
 }
 
-
-
 TEST_F(ServerApiTest, ResetStartsARunFromAWorkflowTaskAndRedispatchesWhatWasPending) {
   std::string base_run = Start("wf-reset").run_id();
   auto wt = PollWorkflow();
@@ -596,7 +590,7 @@ TEST_F(ServerApiTest, ResetStartsARunFromAWorkflowTaskAndRedispatchesWhatWasPend
     SignalWorkflowExecutionResponse r;
     ASSERT_TRUE(stub_->SignalWorkflowExecution(Ctx().get(), s, &r).ok());
   };
-  signal("s1");  // 7 Signaled, 8 WTScheduled
+  signal("s1");         // 7 Signaled, 8 WTScheduled
   wt = PollWorkflow();  // 9 WTStarted
   ASSERT_FALSE(wt.task_token().empty());
   ASSERT_TRUE(Complete(wt.task_token(), {}).ok());  // 10 WTCompleted
@@ -687,7 +681,6 @@ TEST_F(ServerApiTest, ResetStartsARunFromAWorkflowTaskAndRedispatchesWhatWasPend
   EXPECT_EQ(stub_->ResetWorkflowExecution(Ctx().get(), req, &resp).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
 }
-
 
 TEST_F(ServerApiTest, RetentionDeletesClosedRunsAndTheirHistory) {
   RegisterNamespaceRequest reg;

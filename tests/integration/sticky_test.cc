@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "server/app/weft_server.h"
+#include "tests/support/in_process_server.h"
 #include "tests/support/temp_dir.h"
 #include "weft/client.h"
 #include "weft/worker.h"
@@ -42,16 +43,10 @@ weft::Workflow<std::string> WaitForApproval(weft::WorkflowContext& ctx) {
 class StickyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    weft::app::ServerConfig cfg;
-    cfg.dev = true;
-    cfg.data_dir = dir_.path();
-    cfg.grpc_address = "127.0.0.1:0";
-    cfg.http_address = "127.0.0.1:0";
-    auto s = weft::app::WeftServer::Start(cfg);
+    auto s = weft::testing::StartDevServer(dir_.path());
     ASSERT_TRUE(s.ok()) << s.status();
     server_ = std::move(*s);
-    auto client =
-        weft::Client::Connect({.address = "127.0.0.1:" + std::to_string(server_->grpc_port())});
+    auto client = weft::testing::ConnectClient(*server_);
     ASSERT_TRUE(client.ok()) << client.status();
     client_ = std::move(*client);
   }

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "server/app/weft_server.h"
+#include "tests/support/in_process_server.h"
 #include "tests/support/temp_dir.h"
 #include "weft/api/v1/admin_service.grpc.pb.h"
 #include "weft/client.h"
@@ -39,15 +40,10 @@ weft::Workflow<std::string> BadUpserter(weft::WorkflowContext& ctx) {
 class VisibilityIntegrationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    weft::app::ServerConfig cfg;
-    cfg.dev = true;
-    cfg.data_dir = dir_.path();
-    cfg.grpc_address = "127.0.0.1:0";
-    cfg.http_address = "127.0.0.1:0";
-    auto s = weft::app::WeftServer::Start(cfg);
+    auto s = weft::testing::StartDevServer(dir_.path());
     ASSERT_TRUE(s.ok()) << s.status();
     server_ = std::move(*s);
-    const std::string address = "127.0.0.1:" + std::to_string(server_->grpc_port());
+    const std::string address = weft::testing::GrpcAddress(*server_);
     admin_ = weft::api::v1::AdminService::NewStub(
         grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
     auto client = weft::Client::Connect({.address = address});
