@@ -30,23 +30,8 @@ weft::Workflow<int> ThreeSteps(weft::WorkflowContext& ctx, int x) {
   co_return x;
 }
 
-class EagerActivityTest : public ::testing::Test {
+class EagerActivityTest : public weft::testing::InProcessServerTest {
  protected:
-  void SetUp() override {
-    auto s = weft::testing::StartDevServer(dir_.path());
-    ASSERT_TRUE(s.ok()) << s.status();
-    server_ = std::move(*s);
-    auto client = weft::testing::ConnectClient(*server_);
-    ASSERT_TRUE(client.ok()) << client.status();
-    client_ = std::move(*client);
-  }
-  void TearDown() override {
-    for (auto& w : workers_) w->Shutdown();
-    workers_.clear();
-    client_.reset();
-    if (server_) server_->Shutdown();
-  }
-
   weft::Worker& StartWorker(weft::WorkerOptions options, bool workflows, bool activities) {
     workers_.push_back(std::make_unique<weft::Worker>(*client_, std::move(options)));
     weft::Worker& w = *workers_.back();
@@ -99,11 +84,6 @@ class EagerActivityTest : public ::testing::Test {
     }
     return out;
   }
-
-  weft::testing::TempDir dir_;
-  std::unique_ptr<weft::app::WeftServer> server_;
-  std::unique_ptr<weft::Client> client_;
-  std::vector<std::unique_ptr<weft::Worker>> workers_;
 };
 
 TEST_F(EagerActivityTest, EveryActivityComesBackInTheWorkflowTaskAnswer) {

@@ -40,23 +40,8 @@ weft::Workflow<std::string> WaitForApproval(weft::WorkflowContext& ctx) {
   co_return "approved by " + by;
 }
 
-class StickyTest : public ::testing::Test {
+class StickyTest : public weft::testing::InProcessServerTest {
  protected:
-  void SetUp() override {
-    auto s = weft::testing::StartDevServer(dir_.path());
-    ASSERT_TRUE(s.ok()) << s.status();
-    server_ = std::move(*s);
-    auto client = weft::testing::ConnectClient(*server_);
-    ASSERT_TRUE(client.ok()) << client.status();
-    client_ = std::move(*client);
-  }
-  void TearDown() override {
-    for (auto& w : workers_) w->Shutdown();
-    workers_.clear();
-    client_.reset();
-    if (server_) server_->Shutdown();
-  }
-
   weft::Worker& AddWorker(weft::WorkerOptions options, bool start = true) {
     workers_.push_back(std::make_unique<weft::Worker>(*client_, std::move(options)));
     weft::Worker& w = *workers_.back();
@@ -139,11 +124,6 @@ class StickyTest : public ::testing::Test {
     }
     return false;
   }
-
-  weft::testing::TempDir dir_;
-  std::unique_ptr<weft::app::WeftServer> server_;
-  std::unique_ptr<weft::Client> client_;
-  std::vector<std::unique_ptr<weft::Worker>> workers_;
 };
 
 TEST_F(StickyTest, TasksAfterTheFirstCarryOnlyNewEventsAndMatchANonStickyRun) {

@@ -42,7 +42,7 @@ weft::Workflow<std::string> OneActivity(weft::WorkflowContext& ctx, std::string 
                                                       label);
 }
 
-class TaskQueueTest : public ::testing::Test {
+class TaskQueueTest : public weft::testing::InProcessServerTest {
  protected:
   void SetUp() override {
     {
@@ -50,18 +50,7 @@ class TaskQueueTest : public ::testing::Test {
       g_ran.clear();
       g_times.clear();
     }
-    auto s = weft::testing::StartDevServer(dir_.path());
-    ASSERT_TRUE(s.ok()) << s.status();
-    server_ = std::move(*s);
-    auto client = weft::testing::ConnectClient(*server_);
-    ASSERT_TRUE(client.ok()) << client.status();
-    client_ = std::move(*client);
-  }
-  void TearDown() override {
-    for (auto& w : workers_) w->Shutdown();
-    workers_.clear();
-    client_.reset();
-    if (server_) server_->Shutdown();
+    InProcessServerTest::SetUp();
   }
 
   weft::Worker& StartWorker(weft::WorkerOptions options, bool workflows, bool activities) {
@@ -104,11 +93,6 @@ class TaskQueueTest : public ::testing::Test {
         activity_priority, activity_queue);
     ASSERT_TRUE(run.ok()) << run.status();
   }
-
-  weft::testing::TempDir dir_;
-  std::unique_ptr<weft::app::WeftServer> server_;
-  std::unique_ptr<weft::Client> client_;
-  std::vector<std::unique_ptr<weft::Worker>> workers_;
 };
 
 TEST_F(TaskQueueTest, QueuedActivitiesRunHighestPriorityFirst) {

@@ -59,23 +59,8 @@ double Sum(const std::string& text, const std::string& name,
   return sum;
 }
 
-class WorkerMetricsTest : public ::testing::Test {
+class WorkerMetricsTest : public weft::testing::InProcessServerTest {
  protected:
-  void SetUp() override {
-    auto s = weft::testing::StartDevServer(dir_.path());
-    ASSERT_TRUE(s.ok()) << s.status();
-    server_ = std::move(*s);
-    auto client = weft::testing::ConnectClient(*server_);
-    ASSERT_TRUE(client.ok()) << client.status();
-    client_ = std::move(*client);
-  }
-  void TearDown() override {
-    for (auto& w : workers_) w->Shutdown();
-    workers_.clear();
-    client_.reset();
-    if (server_) server_->Shutdown();
-  }
-
   weft::Worker& AddWorker(weft::WorkerOptions options) {
     workers_.push_back(std::make_unique<weft::Worker>(*client_, std::move(options)));
     return *workers_.back();
@@ -104,11 +89,6 @@ class WorkerMetricsTest : public ::testing::Test {
     }
     return got;
   }
-
-  weft::testing::TempDir dir_;
-  std::unique_ptr<weft::app::WeftServer> server_;
-  std::unique_ptr<weft::Client> client_;
-  std::vector<std::unique_ptr<weft::Worker>> workers_;
 };
 
 TEST_F(WorkerMetricsTest, ChangedWorkflowCodeIsCountedAsNonDeterminism) {

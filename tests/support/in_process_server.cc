@@ -24,4 +24,20 @@ absl::StatusOr<std::unique_ptr<Client>> ConnectClient(const app::WeftServer& ser
   return Client::Connect(std::move(options));
 }
 
+void InProcessServerTest::SetUp() {
+  auto s = StartDevServer(dir_.path());
+  ASSERT_TRUE(s.ok()) << s.status();
+  server_ = std::move(*s);
+  auto client = ConnectClient(*server_);
+  ASSERT_TRUE(client.ok()) << client.status();
+  client_ = std::move(*client);
+}
+
+void InProcessServerTest::TearDown() {
+  for (auto& w : workers_) w->Shutdown();
+  workers_.clear();
+  client_.reset();
+  if (server_) server_->Shutdown();
+}
+
 }  // namespace weft::testing
