@@ -62,9 +62,9 @@ std::string FormatSearchAttributes(const api::v1::SearchAttributes& attributes);
 // `weft log-level` and `weft log-level set LEVEL [--component C]` (log_level_commands.cc).
 void AddLogLevelCommands(CLI::App& root, std::vector<Command>& commands);
 // "Default level: info" and the COMPONENT / LEVEL table.
-std::string FormatLogLevels(const std::string& default_level,
-                            const google::protobuf::RepeatedPtrField<api::v1::ComponentLogLevel>&
-                                levels);
+std::string FormatLogLevels(
+    const std::string& default_level,
+    const google::protobuf::RepeatedPtrField<api::v1::ComponentLogLevel>& levels);
 
 }  // namespace weft::cli
 

@@ -102,11 +102,9 @@ class ServiceClient {
 
  private:
   template <typename S, typename Request, typename Response>
-  absl::StatusOr<Response> Invoke(S& stub,
-                                  grpc::Status (S::*method)(grpc::ClientContext*, const Request&,
-                                                            Response*),
-                                  const Request& request, absl::Duration deadline,
-                                  const Metadata& metadata = {}) const {
+  absl::StatusOr<Response> Invoke(
+      S& stub, grpc::Status (S::*method)(grpc::ClientContext*, const Request&, Response*),
+      const Request& request, absl::Duration deadline, const Metadata& metadata = {}) const {
     if (!error_.ok()) return error_;
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(deadline));

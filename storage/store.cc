@@ -100,9 +100,9 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path, Dura
   // handles[0] is the default CF, which weft does not use.
   db->DestroyColumnFamilyHandle(handles[0]);
   store->handles_.assign(handles.begin() + 1, handles.end());
-  StorageLog().Info("RocksDB opened",
-                    {{"path", path},
-                     {"durability", durability == Durability::kSync ? "sync" : "async"}});
+  StorageLog().Info(
+      "RocksDB opened",
+      {{"path", path}, {"durability", durability == Durability::kSync ? "sync" : "async"}});
   return store;
 }
 
@@ -155,9 +155,9 @@ absl::Status Store::Write(const Batch& batch, bool sync) {
   wo.sync = sync && durability_ == Durability::kSync;
   rocksdb::Status s = db_->Write(wo, &wb);
   if (!s.ok()) {
-    StorageLog().Warn("RocksDB write failed", {{"operations", batch.ops_.size()},
-                                               {"sync", wo.sync},
-                                               {"error", s.ToString()}});
+    StorageLog().Warn(
+        "RocksDB write failed",
+        {{"operations", batch.ops_.size()}, {"sync", wo.sync}, {"error", s.ToString()}});
   }
   return FromRocks(s, "writing batch");
 }

@@ -179,21 +179,20 @@ grpc::Status WorkflowServiceHandler::ListNamespaces(grpc::ServerContext* ctx,
 grpc::Status WorkflowServiceHandler::StartWorkflowExecution(
     grpc::ServerContext* ctx, const api::v1::StartWorkflowExecutionRequest* req,
     api::v1::StartWorkflowExecutionResponse* resp) {
-  return Handle(ctx, "StartWorkflowExecution", req->namespace_(), req->workflow_id(),
-                [&]() -> absl::Status {
-                  auto ns = Resolve(req->namespace_());
-                  if (!ns.ok()) return ns.status();
-                  if (auto s = ValidateStart(*req); !s.ok()) return s;
-                  api::v1::StartWorkflowExecutionRequest normalized;
-                  auto changed = NormalizeStartSearchAttributes(*ns, *req, &normalized);
-                  if (!changed.ok()) return changed.status();
-                  auto r = history_->StartWorkflowExecution(*ns, *changed ? normalized : *req,
-                                                            nullptr);
-                  if (!r.ok()) return r.status();
-                  RequestLogScope::Note("run_id", r->run_id());
-                  *resp = std::move(*r);
-                  return absl::OkStatus();
-                });
+  return Handle(
+      ctx, "StartWorkflowExecution", req->namespace_(), req->workflow_id(), [&]() -> absl::Status {
+        auto ns = Resolve(req->namespace_());
+        if (!ns.ok()) return ns.status();
+        if (auto s = ValidateStart(*req); !s.ok()) return s;
+        api::v1::StartWorkflowExecutionRequest normalized;
+        auto changed = NormalizeStartSearchAttributes(*ns, *req, &normalized);
+        if (!changed.ok()) return changed.status();
+        auto r = history_->StartWorkflowExecution(*ns, *changed ? normalized : *req, nullptr);
+        if (!r.ok()) return r.status();
+        RequestLogScope::Note("run_id", r->run_id());
+        *resp = std::move(*r);
+        return absl::OkStatus();
+      });
 }
 
 grpc::Status WorkflowServiceHandler::SignalWithStartWorkflowExecution(
@@ -208,8 +207,8 @@ grpc::Status WorkflowServiceHandler::SignalWithStartWorkflowExecution(
                   if (auto s = ValidatePayloads(req->signal_input(), "signal_input"); !s.ok())
                     return s;
                   api::v1::SignalWithStartWorkflowExecutionRequest normalized;
-                  auto changed = NormalizeStartSearchAttributes(*ns, req->start(),
-                                                                normalized.mutable_start());
+                  auto changed =
+                      NormalizeStartSearchAttributes(*ns, req->start(), normalized.mutable_start());
                   if (!changed.ok()) return changed.status();
                   if (*changed) {
                     api::v1::StartWorkflowExecutionRequest start = normalized.start();
@@ -525,20 +524,20 @@ grpc::Status WorkflowServiceHandler::PollWorkflowTaskQueue(
 grpc::Status WorkflowServiceHandler::PollActivityTaskQueue(
     grpc::ServerContext* ctx, const api::v1::PollActivityTaskQueueRequest* req,
     api::v1::PollActivityTaskQueueResponse* resp) {
-  return Handle(ctx, "PollActivityTaskQueue", req->namespace_(), req->task_queue().name(),
-                [&]() -> absl::Status {
-                  if (auto s = ValidateRatePerSecond(req->max_tasks_per_second(),
-                                                     "max_tasks_per_second");
-                      !s.ok()) {
-                    return s;
-                  }
-                  return Poll(ctx, req->namespace_(), req->task_queue().name(), req->identity(),
-                              req->max_tasks_per_second(), internal::TASK_KIND_ACTIVITY, resp,
-                              [this](const NamespaceRef& ns, const internal::BacklogTask& t,
-                                     const std::string& id) {
-                                return history_->RecordActivityTaskStarted(ns, t, id);
-                              });
-                });
+  return Handle(
+      ctx, "PollActivityTaskQueue", req->namespace_(), req->task_queue().name(),
+      [&]() -> absl::Status {
+        if (auto s = ValidateRatePerSecond(req->max_tasks_per_second(), "max_tasks_per_second");
+            !s.ok()) {
+          return s;
+        }
+        return Poll(
+            ctx, req->namespace_(), req->task_queue().name(), req->identity(),
+            req->max_tasks_per_second(), internal::TASK_KIND_ACTIVITY, resp,
+            [this](const NamespaceRef& ns, const internal::BacklogTask& t, const std::string& id) {
+              return history_->RecordActivityTaskStarted(ns, t, id);
+            });
+      });
 }
 
 grpc::Status WorkflowServiceHandler::RespondWorkflowTaskCompleted(
@@ -550,9 +549,9 @@ grpc::Status WorkflowServiceHandler::RespondWorkflowTaskCompleted(
     NoteTaskToken(req->task_token());
     if (auto s = ValidateCommands(*req); !s.ok()) return s;
     if (req->eager_activity_slots() < 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "eager_activity_slots is ", req->eager_activity_slots(),
-          ": send the number of activity tasks the worker can start now (0: none)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("eager_activity_slots is ", req->eager_activity_slots(),
+                       ": send the number of activity tasks the worker can start now (0: none)"));
     }
     if (req->has_sticky_attributes()) {
       const auto& sticky = req->sticky_attributes();

@@ -13,9 +13,9 @@
 #define WEFT_SERVER_FRONTEND_WORKFLOW_SERVICE_HANDLER_H_
 
 #include <atomic>
-#include <type_traits>
 #include <chrono>
 #include <string_view>
+#include <type_traits>
 
 #include "server/common/clock.h"
 #include "server/common/grpc_status.h"
@@ -167,8 +167,8 @@ class WorkflowServiceHandler final : public api::v1::WorkflowService::Service {
 // In the header so the handler's other files (one per area) can use it.
 template <typename Fn>
 inline grpc::Status WorkflowServiceHandler::Handle(grpc::ServerContext* ctx, const char* method,
-                                            const std::string& ns, const std::string& target,
-                                            Fn&& fn) {
+                                                   const std::string& ns, const std::string& target,
+                                                   Fn&& fn) {
   auto start = std::chrono::steady_clock::now();
   // Trace, request id and log context of the call (request_log_scope.h).
   RequestLogScope log_scope(ctx, method, ns, TargetLogField(method), target);

@@ -152,11 +152,11 @@ void HistoryEngine::FailActivityAttempt(Transition& tr, internal::ActivityInfo& 
   // For its breaker, a failure of the downstream unless the attempt never started, was being
   // canceled, or failed for a reason retrying cannot fix (that says something about the
   // request, not about the downstream's health).
-  ReportToBreaker(tr, ai,
-                  !ai.started() || ai.cancel_requested() ||
-                          state == api::v1::RETRY_STATE_NON_RETRYABLE_FAILURE
-                      ? AttemptOutcome::kNeutral
-                      : AttemptOutcome::kFailure);
+  ReportToBreaker(
+      tr, ai,
+      !ai.started() || ai.cancel_requested() || state == api::v1::RETRY_STATE_NON_RETRYABLE_FAILURE
+          ? AttemptOutcome::kNeutral
+          : AttemptOutcome::kFailure);
   if (state == api::v1::RETRY_STATE_IN_PROGRESS) {
     // Retried by the server: only mutable state changes; history shows the final outcome.
     int next = ai.attempt() + 1;

@@ -377,7 +377,7 @@ absl::Status HistoryEngine::StartChildTask(const internal::TransferTask& t) {
   internal::ChildExecutionInfo child;
   api::v1::StartChildWorkflowExecutionInitiatedEventAttributes init;
   ParentRef parent;
-  internal::MutableState parent_copy;  // for namespace resolution
+  internal::MutableState parent_copy;          // for namespace resolution
   std::optional<telemetry::ScopedTrace> span;  // the child's start continues the initiator's
   {
     auto l = LockRun(t.namespace_id(), t.workflow_id(), t.run_id(), t.namespace_name());

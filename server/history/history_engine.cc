@@ -565,20 +565,20 @@ absl::StatusOr<std::vector<api::v1::HistoryEvent>> HistoryEngine::ReadHistory(
         1);
     if (!s.ok()) return s;
   }
-  absl::Status s = store_->Scan(
-      storage::Cf::kHistory, start, storage::PrefixSuccessor(prefix),
-      [&](std::string_view, std::string_view value) {
-        api::v1::History batch;
-        if (!batch.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          parse = absl::DataLossError("corrupt history batch");
-          return false;
-        }
-        for (auto& e : *batch.mutable_events()) {
-          if (e.event_id() > to) return false;
-          if (e.event_id() >= from) out.push_back(std::move(e));
-        }
-        return true;
-      });
+  absl::Status s =
+      store_->Scan(storage::Cf::kHistory, start, storage::PrefixSuccessor(prefix),
+                   [&](std::string_view, std::string_view value) {
+                     api::v1::History batch;
+                     if (!batch.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+                       parse = absl::DataLossError("corrupt history batch");
+                       return false;
+                     }
+                     for (auto& e : *batch.mutable_events()) {
+                       if (e.event_id() > to) return false;
+                       if (e.event_id() >= from) out.push_back(std::move(e));
+                     }
+                     return true;
+                   });
   if (!s.ok()) return s;
   if (!parse.ok()) return parse;
   return out;
@@ -670,11 +670,11 @@ absl::StatusOr<api::v1::DescribeWorkflowExecutionResponse> HistoryEngine::Descri
     auto* p = resp.add_pending_activities();
     p->set_activity_id(ai->activity_id());
     *p->mutable_activity_type() = ai->activity_type();
-    p->set_state(ai->cancel_requested() ? "CANCEL_REQUESTED"
+    p->set_state(ai->cancel_requested()  ? "CANCEL_REQUESTED"
                  : ai->held_by_breaker() ? "BREAKER_OPEN"
-                 : ai->in_backoff()     ? "BACKOFF"
-                 : ai->started()        ? "STARTED"
-                                        : "SCHEDULED");
+                 : ai->in_backoff()      ? "BACKOFF"
+                 : ai->started()         ? "STARTED"
+                                         : "SCHEDULED");
     p->set_attempt(ai->attempt());
     p->set_maximum_attempts(ai->retry_policy().maximum_attempts());
     *p->mutable_scheduled_time() = ai->scheduled_time();

@@ -110,8 +110,7 @@ class HistoryEngine : public HistoryClient {
   absl::Status ResetStickyTaskQueue(const NamespaceRef& ns,
                                     const api::v1::ResetStickyTaskQueueRequest& request) override;
   // Whether a STICKY_SCHEDULE_TO_START timer still guards the run's waiting sticky task.
-  static bool StickyTimerIsCurrent(const internal::MutableState& ms,
-                                   const internal::TimerTask& t);
+  static bool StickyTimerIsCurrent(const internal::MutableState& ms, const internal::TimerTask& t);
   absl::StatusOr<api::v1::RecordActivityTaskHeartbeatResponse> RecordActivityTaskHeartbeat(
       const NamespaceRef& ns, const api::v1::RecordActivityTaskHeartbeatRequest& request) override;
   absl::Status RespondActivityTaskCompleted(
@@ -177,7 +176,7 @@ class HistoryEngine : public HistoryClient {
     api::v1::RetryPolicy retry_policy;
     api::v1::Memo memo;
     api::v1::SearchAttributes search_attributes;  // normalized by the frontend
-    int32_t priority = 0;  // 1 (highest) .. 5; 0: the default (3)
+    int32_t priority = 0;                         // 1 (highest) .. 5; 0: the default (3)
     std::string identity;
     std::string request_id;
     std::string continued_from_run_id;
@@ -250,6 +249,7 @@ class HistoryEngine : public HistoryClient {
   void ReleaseHeldAttempt(const BreakerAttempt& attempt);
   // A retry timer whose attempt is gone or moved on: if it was a breaker hold, unhold it.
   void ForgetBreakerHold(const internal::TimerTask& t);
+
  public:
   // Whether an ACTIVITY_RETRY timer still matches its activity: a plain backoff timer (no
   // timer_id) or the current breaker hold (timer_id names the hold). Used by task_handlers.cc.

@@ -490,8 +490,8 @@ absl::Status HistoryEngine::ApplyCommands(Transition& tr,
         spec.trace_context = ms.trace_context();  // the new run continues the start's trace
         if (!ms.parent_workflow_id().empty()) {
           // A child that continues as new stays the parent's child: the last run reports.
-          spec.parent = ParentRef{ms.parent_namespace_id(),      ms.parent_namespace(),
-                                  ms.parent_workflow_id(),       ms.parent_run_id(),
+          spec.parent = ParentRef{ms.parent_namespace_id(),       ms.parent_namespace(),
+                                  ms.parent_workflow_id(),        ms.parent_run_id(),
                                   ms.parent_initiated_event_id(), {}};
         }
         Transition& next = tr.AddRun(NewRunState({ms.namespace_id(), ms.namespace_name()}, spec));

@@ -85,9 +85,9 @@ absl::Status Scheduler::Load() {
         auto spec = CompiledSpec::Compile(e.rec.schedule().spec());
         if (!spec.ok()) {
           // Validated when written; a record that no longer compiles is kept but never runs.
-          logs::Scheduler().Warn("schedule is not runnable; kept but never run",
-                                 {{"schedule_id", e.rec.schedule_id()},
-                                  {"error", spec.status().message()}});
+          logs::Scheduler().Warn(
+              "schedule is not runnable; kept but never run",
+              {{"schedule_id", e.rec.schedule_id()}, {"error", spec.status().message()}});
           return true;
         }
         e.spec = std::move(*spec);

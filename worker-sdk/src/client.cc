@@ -10,8 +10,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "call_retry.h"
-#include "trace_support.h"
 #include "proto_time.h"
+#include "trace_support.h"
 #include "uuid.h"
 
 namespace weft {

@@ -219,15 +219,14 @@ class Client {
   absl::Status PauseSchedule(std::string_view schedule_id, std::string_view note = "");
   absl::Status UnpauseSchedule(std::string_view schedule_id, std::string_view note = "");
   // Takes an action now; UNSPECIFIED: under the schedule's own overlap policy.
-  absl::Status TriggerSchedule(std::string_view schedule_id,
-                               api::v1::ScheduleOverlapPolicy overlap_policy =
-                                   api::v1::SCHEDULE_OVERLAP_POLICY_UNSPECIFIED);
+  absl::Status TriggerSchedule(
+      std::string_view schedule_id,
+      api::v1::ScheduleOverlapPolicy overlap_policy = api::v1::SCHEDULE_OVERLAP_POLICY_UNSPECIFIED);
   // Takes the actions the schedule would have taken in [start, end].
-  absl::Status BackfillSchedule(std::string_view schedule_id,
-                                std::chrono::system_clock::time_point start,
-                                std::chrono::system_clock::time_point end,
-                                api::v1::ScheduleOverlapPolicy overlap_policy =
-                                    api::v1::SCHEDULE_OVERLAP_POLICY_UNSPECIFIED);
+  absl::Status BackfillSchedule(
+      std::string_view schedule_id, std::chrono::system_clock::time_point start,
+      std::chrono::system_clock::time_point end,
+      api::v1::ScheduleOverlapPolicy overlap_policy = api::v1::SCHEDULE_OVERLAP_POLICY_UNSPECIFIED);
   // Deletes the schedule; workflows it started are not touched.
   absl::Status DeleteSchedule(std::string_view schedule_id);
 

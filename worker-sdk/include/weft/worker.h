@@ -13,19 +13,19 @@
 // Eager activities (on unless disable_eager_activities): when this worker completes a
 // workflow task that schedules activities it runs itself (its task queue, a registered type),
 // it offers its free activity slots and the server returns those activities already started
-// for it in the answer, skipping matching and a poll; they run as polled ones do. A workflow task is answered by replaying the full history (see replayer.h); so is
-// each query task (a poll response with `query` set), with RespondQueryTaskCompleted.
-// With sticky execution (max_cached_workflows > 0, the default) the worker also keeps each
-// run's state after its task and polls a queue of its own ("<identity>:<random>", as many
-// pollers again): the run's next task arrives there with only the new events and continues
-// the cached state. A run not in the cache (evicted, or never here) fetches its whole history
-// with GetWorkflowExecutionHistory and replays it; an evicted run is reset on the server
-// (ResetStickyTaskQueue). If this process dies, the server moves its runs' tasks to the
-// normal queue after sticky_schedule_to_start_timeout.
-// Poll errors (e.g. UNAVAILABLE while the server restarts) back off from 100 ms doubling to
-// 2 s and retry forever; stderr gets one line when an outage starts and one when it ends.
-// Shutdown() is graceful: outstanding long polls (the sticky ones too) are cancelled, tasks in
-// flight finish and are answered, the cached runs are reset on the server, then it returns.
+// for it in the answer, skipping matching and a poll; they run as polled ones do. A workflow task
+// is answered by replaying the full history (see replayer.h); so is each query task (a poll
+// response with `query` set), with RespondQueryTaskCompleted. With sticky execution
+// (max_cached_workflows > 0, the default) the worker also keeps each run's state after its task and
+// polls a queue of its own ("<identity>:<random>", as many pollers again): the run's next task
+// arrives there with only the new events and continues the cached state. A run not in the cache
+// (evicted, or never here) fetches its whole history with GetWorkflowExecutionHistory and replays
+// it; an evicted run is reset on the server (ResetStickyTaskQueue). If this process dies, the
+// server moves its runs' tasks to the normal queue after sticky_schedule_to_start_timeout. Poll
+// errors (e.g. UNAVAILABLE while the server restarts) back off from 100 ms doubling to 2 s and
+// retry forever; stderr gets one line when an outage starts and one when it ends. Shutdown() is
+// graceful: outstanding long polls (the sticky ones too) are cancelled, tasks in flight finish and
+// are answered, the cached runs are reset on the server, then it returns.
 //
 // Thread safety: Register* must be called before Start(); Start, Run and Shutdown are
 // thread-safe. The Client must outlive the Worker; the destructor calls Shutdown().
@@ -57,8 +57,8 @@ class WorkflowInstance;  // worker-sdk/src: a cached run
 namespace detail {
 class ActivityExecutor;  // worker-sdk/src: activity slots and the threads that run them
 }  // namespace detail
-class MetricsExporter;   // worker-sdk/src: the process's /metrics endpoint
-class WorkerMetrics;     // worker-sdk/src: this worker's series
+class MetricsExporter;  // worker-sdk/src: the process's /metrics endpoint
+class WorkerMetrics;    // worker-sdk/src: this worker's series
 struct ReplayResult;
 struct RunCacheKey;
 template <typename T>
@@ -195,8 +195,8 @@ class Worker {
   WorkerOptions options_;
   std::map<std::string, WorkflowDefinition> workflows_;
   std::map<std::string, ActivityDefinition> activities_;
-  CircuitBreakerRegistry breakers_;  // shared by the activities of this worker
-  std::string sticky_task_queue_;    // empty: sticky execution off
+  CircuitBreakerRegistry breakers_;                    // shared by the activities of this worker
+  std::string sticky_task_queue_;                      // empty: sticky execution off
   std::unique_ptr<RunCache<WorkflowInstance>> cache_;  // null when off
   std::atomic<int64_t> full_history_tasks_{0};
   std::atomic<int64_t> partial_history_tasks_{0};

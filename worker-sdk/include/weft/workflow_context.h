@@ -235,8 +235,7 @@ class WorkflowContext {
                                       std::string_view signal_name, const Args&... args) {
     return SignalExternalWorkflowPayloads(workflow_id, run_id, signal_name, ToPayloads(args...));
   }
-  Future<void> SignalExternalWorkflowPayloads(std::string_view workflow_id,
-                                              std::string_view run_id,
+  Future<void> SignalExternalWorkflowPayloads(std::string_view workflow_id, std::string_view run_id,
                                               std::string_view signal_name,
                                               api::v1::Payloads input);
   // Asks another workflow of this namespace to cancel (a cooperative cancel request, as from
